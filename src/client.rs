@@ -1,0 +1,353 @@
+//! The client: one configured ureq agent, and how it turns a page request into
+//! a decoded page or a precise error.
+
+use std::fmt;
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use serde::de::{DeserializeOwned, DeserializeSeed};
+use ureq::{Agent, Body};
+
+use crate::config::{ApiKey, Config};
+use crate::origin::{self, Origin};
+use crate::pagination::{PageRequest, PageSeed};
+use crate::retry::{parse_retry_after, Failure};
+use crate::{ClientBuilder, Error, ListWebhooks, Page};
+
+/// The header Partoo reads the API key from.
+const API_KEY_HEADER: &str = "x-APIKey";
+/// Same-origin redirects followed for one request before giving up.
+const MAX_REDIRECTS: usize = 5;
+/// How much of an error body is read to find the server's message.
+const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+/// How many characters of a body an error quotes.
+const EXCERPT_CHARS: usize = 200;
+
+/// A blocking client of the Partoo API. Cheap to clone; clones share one
+/// connection pool.
+///
+/// ```no_run
+/// let client = partoo_webhooks::Client::from_env()?;
+/// for webhook in client.list_webhooks() {
+///     println!("{}", webhook?.url);
+/// }
+/// # Ok::<_, partoo_webhooks::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: Agent,
+    api_key: ApiKey,
+    origin: Origin,
+    config: Config,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("api_key", &self.inner.api_key)
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder, to set the key and anything else.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client of the production API with every default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidApiKey`] if the key is empty or not header-safe.
+    pub fn new(api_key: impl Into<String>) -> Result<Client, Error> {
+        Client::builder().api_key(api_key).build()
+    }
+
+    /// A client configured from the environment: the key from `PARTOO_API_KEY`
+    /// (required), the base URL from `PARTOO_BASE_URL` (optional; the production
+    /// API when unset or empty).
+    ///
+    /// # Errors
+    /// [`Error::MissingApiKey`] when `PARTOO_API_KEY` is unset, and the errors of
+    /// [`ClientBuilder::build`].
+    pub fn from_env() -> Result<Client, Error> {
+        let key = std::env::var("PARTOO_API_KEY").map_err(|_| Error::MissingApiKey)?;
+        let mut builder = Client::builder().api_key(key);
+        if let Some(url) = std::env::var("PARTOO_BASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    pub(crate) fn from_config(api_key: ApiKey, mut config: Config) -> Result<Client, Error> {
+        let (base_url, origin) =
+            origin::check_base_url(&config.base_url, config.allow_insecure_http)?;
+        config.base_url = base_url;
+        let agent = Agent::config_builder()
+            // Statuses and redirects are handled here, so that the key stays home.
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .user_agent(config.user_agent.as_str())
+            .accept("application/json")
+            .build()
+            .new_agent();
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent,
+                api_key,
+                origin,
+                config,
+            }),
+        })
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.config.base_url
+    }
+
+    /// Lists webhook configurations: a request to configure, then
+    /// [`send`](ListWebhooks::send) for one page or iterate for all of them.
+    pub fn list_webhooks(&self) -> ListWebhooks {
+        ListWebhooks::new(self.clone())
+    }
+
+    /// Fetches one page, retrying as configured. `earlier` is a first attempt
+    /// already made by a prefetching thread.
+    pub(crate) fn fetch<T: DeserializeOwned>(
+        &self,
+        request: &PageRequest,
+        buf: &mut Vec<u8>,
+        earlier: Option<Failure>,
+    ) -> Result<Page<T>, Error> {
+        let config = &self.inner.config;
+        config
+            .retry
+            .run(request.page, &*config.sleeper, earlier, |attempt| {
+                self.attempt(request, attempt, buf)
+            })
+    }
+
+    /// One attempt at a page, following same-origin redirects.
+    pub(crate) fn attempt<T: DeserializeOwned>(
+        &self,
+        request: &PageRequest,
+        attempt: u32,
+        buf: &mut Vec<u8>,
+    ) -> Result<Page<T>, Failure> {
+        let page = request.page;
+        let mut url = request.url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let started = Instant::now();
+            let mut response = self
+                .inner
+                .agent
+                .get(&url)
+                .header(API_KEY_HEADER, self.inner.api_key.0.clone())
+                .call()
+                .map_err(|e| self.transport_error(page, e))?;
+            let status = response.status().as_u16();
+            log::debug!(
+                "GET {} -> {status} (page {page}, attempt {attempt}, {} ms)",
+                path_and_query(&url),
+                started.elapsed().as_millis()
+            );
+            let location = response.headers().get("location");
+            if let (300..=399, Some(location)) = (status, location) {
+                let location = self.redact(&String::from_utf8_lossy(location.as_bytes()));
+                url = origin::follow_redirect(&self.inner.origin, &url, &location, page)?;
+                continue;
+            }
+            if (200..=299).contains(&status) {
+                self.read_body(page, response.body_mut(), buf)?;
+                return self.decode(request, buf).map_err(Failure::from);
+            }
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| parse_retry_after(value, SystemTime::now()));
+            let error = self.status_error(page, status, retry_after, response.body_mut());
+            return Err(Failure { error, retry_after });
+        }
+        Err(Failure::from(Error::Redirect {
+            page,
+            location: url,
+            reason: "too many redirects",
+        }))
+    }
+
+    /// Reads the whole body into `buf` (reused across pages), within the size limit.
+    fn read_body(&self, page: u32, body: &mut Body, buf: &mut Vec<u8>) -> Result<(), Error> {
+        let limit = self.inner.config.max_body_size;
+        if body.content_length().is_some_and(|length| length > limit) {
+            return Err(Error::BodyTooLarge { page, limit });
+        }
+        buf.clear();
+        let mut reader = body.with_config().limit(limit).reader();
+        match reader.read_to_end(buf) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.transport_error(page, ureq::Error::from(e))),
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(
+        &self,
+        request: &PageRequest,
+        buf: &[u8],
+    ) -> Result<Page<T>, Error> {
+        let mut deserializer = serde_json::Deserializer::from_slice(buf);
+        PageSeed::new(request.items_key)
+            .deserialize(&mut deserializer)
+            .and_then(|page| deserializer.end().map(|()| page))
+            .map_err(|source| Error::Decode {
+                page: request.page,
+                excerpt: self.redact(&excerpt(buf)),
+                source: self.redact_serde(source),
+            })
+    }
+
+    fn transport_error(&self, page: u32, source: ureq::Error) -> Error {
+        match source {
+            ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge { page, limit },
+            ureq::Error::Timeout(_) => Error::Timeout { page, source },
+            source => Error::Transport { page, source },
+        }
+    }
+
+    fn status_error(
+        &self,
+        page: u32,
+        status: u16,
+        retry_after: Option<std::time::Duration>,
+        body: &mut Body,
+    ) -> Error {
+        let mut bytes = Vec::new();
+        // A broken error body still leaves the status to report.
+        let _ = body
+            .as_reader()
+            .take(ERROR_BODY_LIMIT)
+            .read_to_end(&mut bytes);
+        let message = self.redact(&server_message(&bytes).unwrap_or_else(|| excerpt(&bytes)));
+        match status {
+            401 => Error::Unauthorized { page, message },
+            403 => Error::Forbidden { page, message },
+            429 => Error::RateLimited { page, retry_after },
+            _ => Error::Status {
+                page,
+                status,
+                message,
+            },
+        }
+    }
+
+    /// A hostile or debugging server may echo request headers back; its words
+    /// reach error messages, so the key is cut out of them.
+    fn redact(&self, text: &str) -> String {
+        text.replace(self.inner.api_key.as_str(), "[redacted]")
+    }
+
+    fn redact_serde(&self, error: serde_json::Error) -> serde_json::Error {
+        let text = error.to_string();
+        if text.contains(self.inner.api_key.as_str()) {
+            serde::de::Error::custom(self.redact(&text))
+        } else {
+            error
+        }
+    }
+}
+
+/// The message in Partoo's error envelope: `{"errors": {...}}` per the spec,
+/// `{"error": {...}}` per the errors guide.
+fn server_message(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let envelope = value.get("errors").or_else(|| value.get("error"))?;
+    match envelope {
+        serde_json::Value::String(message) => Some(message.clone()),
+        serde_json::Value::Object(fields) => match fields.values().next() {
+            Some(serde_json::Value::String(message)) if fields.len() == 1 => Some(message.clone()),
+            _ => Some(envelope.to_string()),
+        },
+        _ => None,
+    }
+}
+
+/// The start of a body on one line, for an error message.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let mut excerpt: String = text
+        .chars()
+        .take(EXCERPT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(EXCERPT_CHARS).is_some() {
+        excerpt.push('…');
+    }
+    excerpt
+}
+
+fn path_and_query(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..]
+        .find('/')
+        .map_or("/", |i| &url[after_scheme + i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_message_in_both_envelopes() {
+        for body in [
+            r#"{"errors":{"authentication":"User not authenticated"}}"#,
+            r#"{"error":{"authentication":"User not authenticated"}}"#,
+            r#"{"error":"User not authenticated"}"#,
+        ] {
+            assert_eq!(
+                server_message(body.as_bytes()).as_deref(),
+                Some("User not authenticated")
+            );
+        }
+        let fields = r#"{"errors":{"json":{"per_page":"too big"}}}"#;
+        assert_eq!(
+            server_message(fields.as_bytes()).as_deref(),
+            Some(r#"{"json":{"per_page":"too big"}}"#)
+        );
+        assert_eq!(server_message(b"<html>oops</html>"), None);
+    }
+
+    #[test]
+    fn excerpts_are_short_and_on_one_line() {
+        assert_eq!(excerpt(b"  \n"), "(empty body)");
+        assert_eq!(excerpt(b"<html>\n<b>x</b>"), "<html> <b>x</b>");
+        let long = "é".repeat(300);
+        let cut = excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn logs_only_path_and_query() {
+        assert_eq!(
+            path_and_query("https://h:1/v2/webhooks?page=2"),
+            "/v2/webhooks?page=2"
+        );
+        assert_eq!(path_and_query("https://h"), "/");
+    }
+}

@@ -1,0 +1,77 @@
+//! A small, blocking client for the webhook configurations of the
+//! [Partoo REST API v2](https://developers.partoo.co): no async runtime, three
+//! run-time dependencies (`ureq`, `serde`, `serde_json`).
+//!
+//! # List every webhook
+//!
+//! The iterator requests page after page until `max_page`, lazily, with one
+//! page in memory; transient failures are retried, and it always ends.
+//!
+//! ```no_run
+//! use partoo_webhooks::{Client, WebhookItem};
+//!
+//! let client = Client::from_env()?; // PARTOO_API_KEY, and optionally PARTOO_BASE_URL
+//! for item in client.list_webhooks().per_page(100).items() {
+//!     let item: WebhookItem = item?;
+//!     println!("{} {} {}", item.id, item.event_type.as_str(), item.url);
+//! }
+//! # Ok::<_, partoo_webhooks::Error>(())
+//! ```
+//!
+//! # One page, the sandbox, an organization
+//!
+//! ```no_run
+//! use partoo_webhooks::{Client, Page, WebhookItem};
+//!
+//! let client = Client::builder()
+//!     .api_key(std::env::var("PARTOO_API_KEY").unwrap_or_default())
+//!     .sandbox()
+//!     .build()?;
+//! let page: Page<WebhookItem> = client.list_webhooks().org_id(7).per_page(50).page(2).send()?;
+//! println!("page {}/{}: {} of {} webhooks", page.page, page.max_page, page.items.len(), page.count);
+//!
+//! for page in client.list_webhooks().org_id(7).pages() {
+//!     let page: Page<WebhookItem> = page?;
+//!     println!("page {} has {} webhooks", page.page, page.items.len());
+//! }
+//! # Ok::<_, partoo_webhooks::Error>(())
+//! ```
+//!
+//! # What to expect when things go wrong
+//!
+//! - Errors are one [`Error`] enum; each names the page, and HTTP errors carry
+//!   the status and the server's message. No error, log record or `Debug`
+//!   output contains the API key.
+//! - HTTP 429, 500, 502, 503, 504, timeouts and broken connections are retried
+//!   (3 times by default) with exponential backoff and jitter, honouring
+//!   `Retry-After`. Nothing else is retried.
+//! - The key is only ever sent to the base URL's origin: a redirect elsewhere
+//!   is refused with [`Error::Redirect`].
+//! - Every setting and its default is on [`ClientBuilder`]; exactly when the
+//!   iterators stop is on [`Pages`].
+//!
+//! # Features
+//!
+//! - `rustls` (default): TLS through rustls; `native-tls` instead uses the
+//!   platform's TLS library.
+//! - `gzip` (default): accept gzip-compressed responses.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod config;
+mod custom_headers;
+mod error;
+mod origin;
+mod pager;
+mod pagination;
+mod retry;
+mod webhooks;
+
+pub use client::Client;
+pub use config::{ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
+pub use custom_headers::{CustomHeaderError, CustomHeaders};
+pub use error::Error;
+pub use pager::{Items, Pages};
+pub use pagination::Page;
+pub use webhooks::{EventType, ListWebhooks, WebhookItem};

@@ -1,0 +1,297 @@
+//! The pagination settings of a Partoo list endpoint, and the page they return.
+//!
+//! Nothing here knows about webhooks: an endpoint is a path, the JSON key of
+//! its array (`items`, `businesses`, ...), its largest `per_page`, and filters.
+//! The iterator that runs these settings is in `pager.rs`.
+
+use std::fmt::{self, Write as _};
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::Error;
+
+/// One page of a Partoo list endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The page number, starting at 1.
+    pub page: u32,
+    /// The last page number, as the server sees it now.
+    pub max_page: u32,
+    /// How many resources match the request, across all pages.
+    pub count: u64,
+    /// The resources of this page.
+    pub items: Vec<T>,
+}
+
+impl<T> Page<T> {
+    /// A page, for tests and mocks.
+    pub fn new(page: u32, max_page: u32, count: u64, items: Vec<T>) -> Self {
+        Page {
+            page,
+            max_page,
+            count,
+            items,
+        }
+    }
+}
+
+/// What to ask a list endpoint for.
+#[derive(Debug, Clone)]
+pub(crate) struct Listing {
+    path: &'static str,
+    items_key: &'static str,
+    max_per_page: u32,
+    filters: Vec<(&'static str, String)>,
+    /// The page `send` asks for, and the first page of an iteration.
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+    /// How many pages an iteration requests ahead; 0 is strictly sequential.
+    pub prefetch: usize,
+}
+
+/// One request, ready to send.
+#[derive(Debug, Clone)]
+pub(crate) struct PageRequest {
+    pub url: String,
+    /// The page asked for, as errors name it (the server's default is 1).
+    pub page: u32,
+    pub items_key: &'static str,
+}
+
+impl Listing {
+    pub(crate) fn new(path: &'static str, items_key: &'static str, max_per_page: u32) -> Self {
+        Listing {
+            path,
+            items_key,
+            max_per_page,
+            filters: Vec::new(),
+            page: None,
+            per_page: None,
+            prefetch: 0,
+        }
+    }
+
+    /// Sets a query filter such as `org_id`, replacing an earlier value.
+    pub(crate) fn filter(&mut self, name: &'static str, value: impl ToString) {
+        self.filters.retain(|(n, _)| *n != name);
+        self.filters.push((name, value.to_string()));
+    }
+
+    /// The `per_page` of an iteration: the user's, or the largest (fewest requests).
+    pub(crate) fn iteration_per_page(&self) -> u32 {
+        self.per_page.unwrap_or(self.max_per_page)
+    }
+
+    /// Refuses what the server would reject or misread, before anything is sent.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if let Some(0) = self.page {
+            return Err(Error::InvalidParameter {
+                name: "page",
+                value: 0,
+                expected: "1 or more".to_owned(),
+            });
+        }
+        match self.per_page {
+            Some(n) if n == 0 || n > self.max_per_page => Err(Error::InvalidParameter {
+                name: "per_page",
+                value: n.into(),
+                expected: format!("between 1 and {}", self.max_per_page),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn request(
+        &self,
+        base_url: &str,
+        page: Option<u32>,
+        per_page: Option<u32>,
+    ) -> PageRequest {
+        let mut url = format!("{base_url}{}", self.path);
+        let numbers = [("page", page), ("per_page", per_page)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value?.to_string())));
+        for (i, (name, value)) in self.filters.iter().cloned().chain(numbers).enumerate() {
+            let separator = if i == 0 { '?' } else { '&' };
+            // Writing to a String cannot fail.
+            let _ = write!(url, "{separator}{name}={value}");
+        }
+        PageRequest {
+            url,
+            page: page.unwrap_or(1),
+            items_key: self.items_key,
+        }
+    }
+}
+
+/// Decodes a page whose array sits under `items_key`, ignoring unknown fields.
+///
+/// A seed rather than a derive, so one `Page<T>` serves every endpoint without
+/// buffering the document (as `#[serde(flatten)]` would).
+pub(crate) struct PageSeed<T> {
+    items_key: &'static str,
+    item: PhantomData<T>,
+}
+
+impl<T> PageSeed<T> {
+    pub(crate) fn new(items_key: &'static str) -> Self {
+        PageSeed {
+            items_key,
+            item: PhantomData,
+        }
+    }
+}
+
+enum Field {
+    Page,
+    MaxPage,
+    Count,
+    Items,
+    Other,
+}
+
+struct FieldSeed(&'static str);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = Field;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Field, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = Field;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Field, E> {
+        Ok(match key {
+            "page" => Field::Page,
+            "max_page" => Field::MaxPage,
+            "count" => Field::Count,
+            _ if key == self.0 => Field::Items,
+            _ => Field::Other,
+        })
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for PageSeed<T> {
+    type Value = Page<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Page<T>, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<T> {
+    type Value = Page<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a page object with page, max_page, count and {}",
+            self.items_key
+        )
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Page<T>, A::Error> {
+        fn set<'de, A: MapAccess<'de>, V: Deserialize<'de>>(
+            slot: &mut Option<V>,
+            name: &'static str,
+            map: &mut A,
+        ) -> Result<(), A::Error> {
+            if slot.is_some() {
+                return Err(de::Error::duplicate_field(name));
+            }
+            *slot = Some(map.next_value()?);
+            Ok(())
+        }
+        let (mut page, mut max_page, mut count, mut items) = (None, None, None, None);
+        while let Some(field) = map.next_key_seed(FieldSeed(self.items_key))? {
+            match field {
+                Field::Page => set(&mut page, "page", &mut map)?,
+                Field::MaxPage => set(&mut max_page, "max_page", &mut map)?,
+                Field::Count => set(&mut count, "count", &mut map)?,
+                Field::Items => set(&mut items, self.items_key, &mut map)?,
+                Field::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Page {
+            page: page.ok_or_else(|| de::Error::missing_field("page"))?,
+            max_page: max_page.ok_or_else(|| de::Error::missing_field("max_page"))?,
+            count: count.ok_or_else(|| de::Error::missing_field("count"))?,
+            items: items.ok_or_else(|| de::Error::missing_field(self.items_key))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(json: &str, key: &'static str) -> Result<Page<u32>, serde_json::Error> {
+        PageSeed::new(key).deserialize(&mut serde_json::Deserializer::from_str(json))
+    }
+
+    #[test]
+    fn decodes_any_items_key_and_ignores_unknown_fields() {
+        let json = r#"{"extra":{"a":[1]},"businesses":[1,2],"page":2,"max_page":3,"count":5}"#;
+        assert_eq!(
+            decode(json, "businesses").unwrap(),
+            Page::new(2, 3, 5, vec![1, 2])
+        );
+    }
+
+    #[test]
+    fn missing_or_repeated_fields_are_errors() {
+        let missing = decode(r#"{"page":1,"count":0,"items":[]}"#, "items").unwrap_err();
+        assert!(missing.to_string().contains("max_page"), "{missing}");
+        let repeated = decode(r#"{"page":1,"page":1}"#, "items").unwrap_err();
+        assert!(
+            repeated.to_string().contains("duplicate field `page`"),
+            "{repeated}"
+        );
+        let other_key = decode(r#"{"page":1,"max_page":1,"count":0,"items":[]}"#, "reviews");
+        assert!(other_key.unwrap_err().to_string().contains("reviews"));
+    }
+
+    #[test]
+    fn builds_the_query_from_filters_and_what_was_set() {
+        let mut listing = Listing::new("/webhooks", "items", 100);
+        assert_eq!(
+            listing.request("http://h/v2", None, None).url,
+            "http://h/v2/webhooks"
+        );
+        listing.filter("org_id", 7);
+        listing.filter("org_id", 8);
+        let request = listing.request("http://h/v2", Some(3), Some(50));
+        assert_eq!(
+            request.url,
+            "http://h/v2/webhooks?org_id=8&page=3&per_page=50"
+        );
+        assert_eq!(request.page, 3);
+    }
+
+    #[test]
+    fn refuses_out_of_range_parameters() {
+        let mut listing = Listing::new("/webhooks", "items", 100);
+        for (page, per_page, ok) in [
+            (Some(1), Some(1), true),
+            (None, Some(100), true),
+            (Some(0), None, false),
+            (None, Some(0), false),
+            (None, Some(101), false),
+        ] {
+            listing.page = page;
+            listing.per_page = per_page;
+            assert_eq!(listing.validate().is_ok(), ok, "{page:?} {per_page:?}");
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! `GET /webhooks`: the webhook configuration model and its list request.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::pagination::Listing;
+use crate::{Client, CustomHeaders, Error, Items, Page, Pages};
+
+/// One webhook configuration, with the API's field names.
+///
+/// Unknown JSON fields are ignored; `custom_headers` reads as `None` when it is
+/// absent or `null`, and is left out when serialized as `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct WebhookItem {
+    /// The configuration's identifier.
+    pub id: u64,
+    /// The HTTPS URL that receives the events.
+    pub url: String,
+    /// The event that triggers the webhook.
+    pub event_type: EventType,
+    /// When the configuration was created, as ISO 8601 (`2024-11-27T16:10:44.929678Z`).
+    pub created_at: String,
+    /// When it was last updated, as ISO 8601.
+    pub updated_at: String,
+    /// The organization it belongs to.
+    pub org_id: u64,
+    /// Headers Partoo adds to each call; `None` when the API sent none (or `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_headers: Option<CustomHeaders>,
+}
+
+impl WebhookItem {
+    /// A configuration without custom headers, for tests and mocks.
+    pub fn new(
+        id: u64,
+        url: impl Into<String>,
+        event_type: EventType,
+        created_at: impl Into<String>,
+        updated_at: impl Into<String>,
+        org_id: u64,
+    ) -> Self {
+        WebhookItem {
+            id,
+            url: url.into(),
+            event_type,
+            created_at: created_at.into(),
+            updated_at: updated_at.into(),
+            org_id,
+            custom_headers: None,
+        }
+    }
+}
+
+/// The event a webhook subscribes to.
+///
+/// Partoo adds event types without notice, so any value the API sends is
+/// accepted: the ones this crate does not know yet are kept in
+/// [`EventType::Other`] and serialize back to the same string.
+///
+/// ```
+/// use partoo_webhooks::EventType;
+///
+/// let known: EventType = "lead_received".parse().unwrap();
+/// assert_eq!(known, EventType::LeadReceived);
+/// let new: EventType = "review_created".parse().unwrap();
+/// assert_eq!(new.as_str(), "review_created");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventType {
+    /// `business_created`
+    BusinessCreated,
+    /// `business_updated`
+    BusinessUpdated,
+    /// `business_deleted`
+    BusinessDeleted,
+    /// `message_updated`
+    MessageUpdated,
+    /// `message_created`
+    MessageCreated,
+    /// `lead_received`
+    LeadReceived,
+    /// A value this version of the crate does not know, as the API sent it.
+    Other(String),
+}
+
+impl EventType {
+    /// The event types documented when this crate was released.
+    pub const KNOWN: [EventType; 6] = [
+        EventType::BusinessCreated,
+        EventType::BusinessUpdated,
+        EventType::BusinessDeleted,
+        EventType::MessageUpdated,
+        EventType::MessageCreated,
+        EventType::LeadReceived,
+    ];
+
+    /// The API's string for this event type.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EventType::BusinessCreated => "business_created",
+            EventType::BusinessUpdated => "business_updated",
+            EventType::BusinessDeleted => "business_deleted",
+            EventType::MessageUpdated => "message_updated",
+            EventType::MessageCreated => "message_created",
+            EventType::LeadReceived => "lead_received",
+            EventType::Other(other) => other,
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventType {
+    type Err = Infallible;
+
+    /// Never fails: an unknown value becomes [`EventType::Other`].
+    fn from_str(value: &str) -> Result<Self, Infallible> {
+        Ok(EventType::KNOWN
+            .into_iter()
+            .find(|known| known.as_str() == value)
+            .unwrap_or_else(|| EventType::Other(value.to_owned())))
+    }
+}
+
+impl Serialize for EventType {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EventTypeVisitor;
+        impl serde::de::Visitor<'_> for EventTypeVisitor {
+            type Value = EventType;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an event type string")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<EventType, E> {
+                let Ok(event_type) = value.parse();
+                Ok(event_type)
+            }
+        }
+        deserializer.deserialize_str(EventTypeVisitor)
+    }
+}
+
+/// A request for webhook configurations, from [`Client::list_webhooks`].
+///
+/// Nothing is sent until [`send`](Self::send) (one page) or the first `next()`
+/// of [`items`](Self::items) or [`pages`](Self::pages) (every page). Iterating
+/// the request itself is the same as `.items()`.
+///
+/// ```no_run
+/// # let client = partoo_webhooks::Client::new("key")?;
+/// let first = client.list_webhooks().org_id(7).per_page(50).send()?;
+/// println!("{} webhooks over {} pages", first.count, first.max_page);
+/// # Ok::<_, partoo_webhooks::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a request does nothing until it is sent or iterated"]
+pub struct ListWebhooks {
+    client: Client,
+    listing: Listing,
+}
+
+impl ListWebhooks {
+    pub(crate) fn new(client: Client) -> Self {
+        ListWebhooks {
+            client,
+            listing: Listing::new("/webhooks", "items", 100),
+        }
+    }
+
+    /// The organization to list, needed only with a `PROVIDER` user's key.
+    ///
+    /// Defaults to none: the parameter is not sent.
+    pub fn org_id(mut self, org_id: u64) -> Self {
+        self.listing.filter("org_id", org_id);
+        self
+    }
+
+    /// The page [`send`](Self::send) asks for, or the first page of an iteration
+    /// (to resume a listing from [`Items::next_page`]). Must be 1 or more.
+    ///
+    /// Defaults to none, which the server reads as 1.
+    pub fn page(mut self, page: u32) -> Self {
+        self.listing.page = Some(page);
+        self
+    }
+
+    /// Items per page, between 1 and 100; anything else fails before a request.
+    ///
+    /// Defaults to none for [`send`](Self::send) (the server's default is 30)
+    /// and to 100 when iterating, for the fewest round trips.
+    pub fn per_page(mut self, per_page: u32) -> Self {
+        self.listing.per_page = Some(per_page);
+        self
+    }
+
+    /// While iterating, keeps up to `pages` following pages in flight on
+    /// background threads, once the first page has revealed `max_page`. Items
+    /// still come strictly in page order, and every stop rule still holds.
+    ///
+    /// This hides latency on long listings, at the cost of up to `pages` extra
+    /// requests when the caller stops early. Partoo allows 300 requests per
+    /// minute per organization: a high value on a fast network reaches that
+    /// sooner, and the resulting 429s are retried with backoff.
+    ///
+    /// Defaults to 0: one request at a time.
+    pub fn prefetch(mut self, pages: usize) -> Self {
+        self.listing.prefetch = pages;
+        self
+    }
+
+    /// Sends one request for the page set with [`page`](Self::page) (or the
+    /// server's default), with the parameters set so far, retrying as configured.
+    ///
+    /// # Errors
+    /// Any [`Error`]: the parameters are checked first, then the request can fail.
+    pub fn send(&self) -> Result<Page<WebhookItem>, Error> {
+        self.listing.validate()?;
+        let listing = &self.listing;
+        let request = listing.request(self.client.base_url(), listing.page, listing.per_page);
+        self.client.fetch(&request, &mut Vec::new(), None)
+    }
+
+    /// Every page, lazily. See [`Pages`] for exactly when it stops.
+    pub fn pages(self) -> Pages<WebhookItem> {
+        Pages::new(self.client, self.listing, |webhook| webhook.id)
+    }
+
+    /// Every webhook of every page, lazily. See [`Items`].
+    pub fn items(self) -> Items<WebhookItem> {
+        Items::new(self.pages())
+    }
+}
+
+impl IntoIterator for ListWebhooks {
+    type Item = Result<WebhookItem, Error>;
+    type IntoIter = Items<WebhookItem>;
+
+    fn into_iter(self) -> Items<WebhookItem> {
+        self.items()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_round_trip_known_and_unknown() {
+        for known in EventType::KNOWN {
+            let json = serde_json::to_string(&known).unwrap();
+            assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), known);
+        }
+        let new: EventType = serde_json::from_str(r#""review_created""#).unwrap();
+        assert_eq!(new, EventType::Other("review_created".to_owned()));
+        assert_eq!(new.to_string(), "review_created");
+        assert_eq!(serde_json::to_string(&new).unwrap(), r#""review_created""#);
+    }
+
+    #[test]
+    fn custom_headers_absent_or_null_read_as_none() {
+        let base = r#""id":1,"url":"https://e.x/h","event_type":"lead_received","created_at":"c","updated_at":"u","org_id":2"#;
+        for json in [
+            format!("{{{base}}}"),
+            format!(r#"{{{base},"custom_headers":null,"new_field":[1]}}"#),
+        ] {
+            let item: WebhookItem = serde_json::from_str(&json).unwrap();
+            assert_eq!(item.custom_headers, None);
+            assert!(!serde_json::to_string(&item)
+                .unwrap()
+                .contains("custom_headers"));
+        }
+        let with = format!(r#"{{{base},"custom_headers":{{"X-A":"1"}}}}"#);
+        let item: WebhookItem = serde_json::from_str(&with).unwrap();
+        assert_eq!(item.custom_headers.unwrap().get("x-a"), Some("1"));
+    }
+}

@@ -1,0 +1,80 @@
+//! Fixtures shared by the integration tests: a fake Partoo API on httpmock.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use httpmock::prelude::*;
+use httpmock::Mock;
+use partoo_webhooks::{Client, ClientBuilder};
+use serde_json::{json, Value};
+
+/// The API key of every test client; tests check it never leaks.
+pub const KEY: &str = "test-key-5ec8e7-do-not-leak";
+
+/// The path of the list endpoint under the mock's `/v2` base.
+pub const PATH: &str = "/v2/webhooks";
+
+/// A webhook configuration as the API renders it.
+pub fn webhook(id: u64) -> Value {
+    json!({
+        "id": id,
+        "url": format!("https://hooks.example.com/{id}"),
+        "event_type": "business_created",
+        "created_at": "2024-11-27T16:10:44.929678Z",
+        "updated_at": "2024-11-27T16:10:44.929678Z",
+        "org_id": 7,
+    })
+}
+
+/// A page body holding the webhooks with these ids.
+pub fn page(page: u32, max_page: u32, count: u64, ids: impl IntoIterator<Item = u64>) -> Value {
+    let items: Vec<Value> = ids.into_iter().map(webhook).collect();
+    json!({ "page": page, "max_page": max_page, "count": count, "items": items })
+}
+
+/// Serves `body` for `GET /v2/webhooks?page=<page>` carrying the test key.
+pub fn mock_page<'a>(server: &'a MockServer, page: u32, body: Value) -> Mock<'a> {
+    server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("page", page.to_string())
+            .header("x-apikey", KEY);
+        then.status(200)
+            .header("content-type", "application/json")
+            .json_body(body);
+    })
+}
+
+/// A builder for a client of `server`, with the test key, and retries that
+/// wait 1 ms at most and record nothing. Tests add what they need.
+pub fn builder(server: &MockServer) -> ClientBuilder {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.url("/v2"))
+        .retry_base_delay(Duration::from_millis(1))
+        .retry_max_delay(Duration::from_millis(1))
+        .timeout(Duration::from_secs(5))
+}
+
+/// A client of `server` as built by [`builder`].
+pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("test client")
+}
+
+/// A sleeper that records the delays it is asked for instead of sleeping.
+#[derive(Clone, Default)]
+pub struct Sleeps(Arc<Mutex<Vec<Duration>>>);
+
+impl Sleeps {
+    /// Installs this recorder as the builder's sleeper.
+    pub fn install(&self, builder: ClientBuilder) -> ClientBuilder {
+        let log = self.0.clone();
+        builder.sleeper(move |delay| log.lock().unwrap().push(delay))
+    }
+
+    /// The delays recorded so far.
+    pub fn delays(&self) -> Vec<Duration> {
+        self.0.lock().unwrap().clone()
+    }
+}
