@@ -170,8 +170,8 @@ impl Client {
                 continue;
             }
             if (200..=299).contains(&status) {
-                self.read_body(page, response.body_mut(), buf)?;
-                return self.decode(request, buf).map_err(Failure::from);
+                let length = self.read_body(page, response.body_mut(), buf)?;
+                return self.decode(request, &buf[..length]).map_err(Failure::from);
             }
             let retry_after = response
                 .headers()
@@ -188,17 +188,30 @@ impl Client {
         }))
     }
 
-    /// Reads the whole body into `buf` (reused across pages), within the size limit.
-    fn read_body(&self, page: u32, body: &mut Body, buf: &mut Vec<u8>) -> Result<(), Error> {
+    /// Reads the whole body, within the size limit, into the start of `buf` and
+    /// returns its length. `buf` is reused across pages and never shrinks, so
+    /// its bytes are zeroed once, not on every page as `read_to_end` would.
+    fn read_body(&self, page: u32, body: &mut Body, buf: &mut Vec<u8>) -> Result<usize, Error> {
         let limit = self.inner.config.max_body_size;
-        if body.content_length().is_some_and(|length| length > limit) {
+        let announced = body.content_length();
+        if announced.is_some_and(|length| length > limit) {
             return Err(Error::BodyTooLarge { page, limit });
         }
-        buf.clear();
+        // One byte more than announced, to see the end without growing.
+        let wanted = announced.map_or(16 * 1024, |length| length.saturating_add(1));
         let mut reader = body.with_config().limit(limit).reader();
-        match reader.read_to_end(buf) {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.transport_error(page, ureq::Error::from(e))),
+        let mut length = 0;
+        loop {
+            if length == buf.len() {
+                let room = usize::try_from(wanted).unwrap_or(usize::MAX);
+                buf.resize(room.max(length * 2).max(length + 1), 0);
+            }
+            match reader.read(&mut buf[length..]) {
+                Ok(0) => return Ok(length),
+                Ok(read) => length += read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.transport_error(page, ureq::Error::from(e))),
+            }
         }
     }
 
@@ -239,7 +252,11 @@ impl Client {
             .as_reader()
             .take(ERROR_BODY_LIMIT)
             .read_to_end(&mut bytes);
-        let message = self.redact(&server_message(&bytes).unwrap_or_else(|| excerpt(&bytes)));
+        let message = match server_message(&bytes) {
+            Some(message) => excerpt(message.as_bytes()),
+            None => excerpt(&bytes),
+        };
+        let message = self.redact(&message);
         match status {
             401 => Error::Unauthorized { page, message },
             403 => Error::Forbidden { page, message },
@@ -283,7 +300,8 @@ fn server_message(body: &[u8]) -> Option<String> {
     }
 }
 
-/// The start of a body on one line, for an error message.
+/// The start of a body (or a server's message) on one line, without control
+/// characters, for an error message that may reach a terminal.
 fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();

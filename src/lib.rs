@@ -10,12 +10,14 @@
 //! ```no_run
 //! use partoo_webhooks::{Client, WebhookItem};
 //!
-//! let client = Client::from_env()?; // PARTOO_API_KEY, and optionally PARTOO_BASE_URL
-//! for item in client.list_webhooks().per_page(100).items() {
-//!     let item: WebhookItem = item?;
-//!     println!("{} {} {}", item.id, item.event_type.as_str(), item.url);
+//! fn main() -> Result<(), partoo_webhooks::Error> {
+//!     let client = Client::from_env()?; // PARTOO_API_KEY, and optionally PARTOO_BASE_URL
+//!     for item in client.list_webhooks().per_page(100).items() {
+//!         let item: WebhookItem = item?;
+//!         println!("{} {} {}", item.id, item.event_type.as_str(), item.url);
+//!     }
+//!     Ok(())
 //! }
-//! # Ok::<_, partoo_webhooks::Error>(())
 //! ```
 //!
 //! # One page, the sandbox, an organization
@@ -23,25 +25,29 @@
 //! ```no_run
 //! use partoo_webhooks::{Client, Page, WebhookItem};
 //!
-//! let client = Client::builder()
-//!     .api_key(std::env::var("PARTOO_API_KEY").unwrap_or_default())
-//!     .sandbox()
-//!     .build()?;
-//! let page: Page<WebhookItem> = client.list_webhooks().org_id(7).per_page(50).page(2).send()?;
-//! println!("page {}/{}: {} of {} webhooks", page.page, page.max_page, page.items.len(), page.count);
+//! fn main() -> Result<(), partoo_webhooks::Error> {
+//!     let client = Client::builder()
+//!         .api_key(std::env::var("PARTOO_API_KEY").unwrap_or_default())
+//!         .sandbox()
+//!         .build()?;
+//!     let page: Page<WebhookItem> = client.list_webhooks().org_id(7).per_page(50).page(2).send()?;
+//!     println!("page {}/{}: {} of {} webhooks", page.page, page.max_page, page.items.len(), page.count);
 //!
-//! for page in client.list_webhooks().org_id(7).pages() {
-//!     let page: Page<WebhookItem> = page?;
-//!     println!("page {} has {} webhooks", page.page, page.items.len());
+//!     for page in client.list_webhooks().org_id(7).pages() {
+//!         let page: Page<WebhookItem> = page?;
+//!         println!("page {} has {} webhooks", page.page, page.items.len());
+//!     }
+//!     Ok(())
 //! }
-//! # Ok::<_, partoo_webhooks::Error>(())
 //! ```
 //!
 //! # What to expect when things go wrong
 //!
 //! - Errors are one [`Error`] enum; each names the page, and HTTP errors carry
-//!   the status and the server's message. No error, log record or `Debug`
-//!   output contains the API key.
+//!   the status and the server's message. No error, `Debug` output or log
+//!   record of this crate contains the API key, even when a server echoes it
+//!   back. (ureq's own trace-level records quote response headers as
+//!   received, so keep `ureq` below trace level when servers are untrusted.)
 //! - HTTP 429, 500, 502, 503, 504, timeouts and broken connections are retried
 //!   (3 times by default) with exponential backoff and jitter, honouring
 //!   `Retry-After`. Nothing else is retried.
@@ -75,3 +81,8 @@ pub use error::Error;
 pub use pager::{Items, Pages};
 pub use pagination::Page;
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
+
+/// The README's examples, compiled by `cargo test` so that they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

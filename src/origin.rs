@@ -64,7 +64,7 @@ pub(crate) fn check_base_url(
         "http" => {
             return Err(refuse(
                 "plain http would send the API key in clear text; use https, \
-                 or allow_insecure_http(true) if you must",
+                 or explicitly allow insecure http on a trusted network",
             ))
         }
         _ => return Err(refuse("the scheme must be https (or http)")),

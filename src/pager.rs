@@ -12,12 +12,14 @@ use crate::pagination::Listing;
 use crate::retry::Failure;
 use crate::{Client, Error, Page};
 
-/// How many of the latest item ids a listing remembers to skip duplicates.
+/// A listing remembers the ids of at least this many of its latest items (and
+/// at most twice as many) to skip duplicates.
 ///
-/// Offset pagination shifts items by one page boundary at most when fewer than
-/// `per_page` items are created between two requests, so the previous page
-/// would do; this is far more, and still keeps memory flat on huge listings.
-pub(crate) const REMEMBERED_IDS: usize = 4096;
+/// Offset pagination shifts items across one page boundary when fewer than
+/// `per_page` webhooks are created between two requests, so the previous page
+/// would do; this covers whole realistic accounts, and memory stays flat on
+/// huge listings.
+const GENERATION: usize = 2048;
 
 /// Every page of a listing, in order, as [`Page`]s.
 ///
@@ -29,6 +31,8 @@ pub(crate) const REMEMBERED_IDS: usize = 4096;
 /// It ends cleanly (`None`) after yielding the page that:
 /// - is numbered `max_page` or above (the `max_page` of the latest response,
 ///   which may grow or shrink during a listing), or
+/// - completes the [`limit`](crate::ListWebhooks::limit) set on the request
+///   (the page is cut to it), or
 /// - has no items, or
 /// - reports a `max_page` or a `count` of 0.
 ///
@@ -37,14 +41,16 @@ pub(crate) const REMEMBERED_IDS: usize = 4096;
 /// fused: after `None` or an error it only returns `None`, so a loop that
 /// `continue`s on errors cannot spin.
 ///
-/// Items whose id was already yielded among the last 4,096 items of this listing
-/// are left out of later pages: webhooks created during a listing shift items
-/// across page boundaries. The window keeps memory flat on huge listings.
+/// Items whose id was already yielded among the latest 2,048 items (at least)
+/// of this listing are left out: webhooks created during a listing shift items
+/// across page boundaries. The bounded window keeps memory flat on huge listings.
 pub struct Pages<T, K = u64> {
     client: Client,
     listing: Listing,
     identity: fn(&T) -> K,
     state: State,
+    /// Items still to yield under the request's limit.
+    remaining: Option<u64>,
     total: Option<u64>,
     seen: Seen<K>,
     buf: Vec<u8>,
@@ -65,14 +71,16 @@ enum State {
     Finished,
 }
 
-impl<T, K: Hash + Eq + Clone> Pages<T, K> {
+impl<T, K: Hash + Eq> Pages<T, K> {
     pub(crate) fn new(client: Client, listing: Listing, identity: fn(&T) -> K) -> Self {
         let state = match listing.validate() {
+            Ok(()) if listing.limit == Some(0) => State::Finished,
             Ok(()) => State::Next(listing.page.unwrap_or(1)),
             Err(error) => State::Invalid(error),
         };
         Pages {
             client,
+            remaining: listing.limit,
             listing,
             identity,
             state,
@@ -125,7 +133,13 @@ impl<T, K: Hash + Eq + Clone> Pages<T, K> {
                 listed - received.items.len()
             );
         }
-        if last {
+        if let Some(remaining) = &mut self.remaining {
+            received
+                .items
+                .truncate(usize::try_from(*remaining).unwrap_or(usize::MAX));
+            *remaining -= received.items.len() as u64;
+        }
+        if last || self.remaining == Some(0) {
             self.stop(State::Finished);
         } else {
             // page < max_page <= u32::MAX, so page + 1 cannot overflow.
@@ -142,7 +156,7 @@ impl<T, K: Hash + Eq + Clone> Pages<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Pages<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Pages<T, K> {
     fn fetch(&mut self, page: u32) -> Result<Page<T>, Error> {
         let mut earlier = None;
         if self.ahead.front().is_some_and(|(ahead, _)| *ahead == page) {
@@ -168,8 +182,15 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Pages<T, K> {
     /// when the listing reaches that page, so dropping the iterator waits for at
     /// most one request per thread.
     fn prefetch(&mut self, page: u32, max_page: u32) {
-        let ahead = u32::try_from(self.listing.prefetch).unwrap_or(u32::MAX);
-        let last = page.saturating_add(ahead).min(max_page);
+        let per_page = u64::from(self.listing.iteration_per_page());
+        // Pages beyond those that can complete the limit would be wasted.
+        let needed = self
+            .remaining
+            .map_or(u64::MAX, |items| items.div_ceil(per_page));
+        let ahead = u64::try_from(self.listing.prefetch).map_or(needed, |n| n.min(needed));
+        let last = page
+            .saturating_add(u32::try_from(ahead).unwrap_or(u32::MAX))
+            .min(max_page);
         let mut next = self.ahead.back().map_or(page, |(queued, _)| *queued) + 1;
         while next <= last {
             let client = self.client.clone();
@@ -190,7 +211,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Pages<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Iterator for Pages<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Pages<T, K> {
     type Item = Result<Page<T>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -212,7 +233,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Iterator for Pa
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> FusedIterator for Pages<T, K> {}
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> FusedIterator for Pages<T, K> {}
 
 impl<T, K> Drop for Pages<T, K> {
     /// Waits for prefetching threads, each at most one request, so none outlives the listing.
@@ -245,7 +266,7 @@ pub struct Items<T, K = u64> {
     current: std::vec::IntoIter<T>,
 }
 
-impl<T, K: Hash + Eq + Clone> Items<T, K> {
+impl<T, K: Hash + Eq> Items<T, K> {
     pub(crate) fn new(pages: Pages<T, K>) -> Self {
         Items {
             pages,
@@ -267,18 +288,14 @@ impl<T, K: Hash + Eq + Clone> Items<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Iterator for Items<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Items<T, K> {
     type Item = Result<T, Error>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(item) = self.current.next() {
-                return Some(Ok(item));
-            }
-            match self.pages.next()? {
-                Ok(page) => self.current = page.items.into_iter(),
-                Err(error) => return Some(Err(error)),
-            }
+        match self.current.next() {
+            Some(item) => Some(Ok(item)),
+            None => self.next_page_first_item(),
         }
     }
 
@@ -287,7 +304,24 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> Iterator for It
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq + Clone> FusedIterator for Items<T, K> {}
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Items<T, K> {
+    /// The slow path of `next`, out of line so that the per-item path inlines
+    /// into the caller's loop.
+    #[inline(never)]
+    fn next_page_first_item(&mut self) -> Option<Result<T, Error>> {
+        loop {
+            match self.pages.next()? {
+                Ok(page) => self.current = page.items.into_iter(),
+                Err(error) => return Some(Err(error)),
+            }
+            if let Some(item) = self.current.next() {
+                return Some(Ok(item));
+            }
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> FusedIterator for Items<T, K> {}
 
 impl<T, K> std::fmt::Debug for Items<T, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -298,35 +332,36 @@ impl<T, K> std::fmt::Debug for Items<T, K> {
     }
 }
 
-/// The ids of the latest [`REMEMBERED_IDS`] items yielded.
+/// The ids of the latest items yielded, in two generations of at most
+/// [`GENERATION`] ids: when the newer is full it becomes the older, and the
+/// older is forgotten. Two lookups per item, no per-id eviction.
 struct Seen<K> {
-    ids: HashSet<K, BuildHasherDefault<IdHasher>>,
-    order: VecDeque<K>,
+    older: HashSet<K, BuildHasherDefault<IdHasher>>,
+    newer: HashSet<K, BuildHasherDefault<IdHasher>>,
 }
 
 impl<K> Default for Seen<K> {
     fn default() -> Self {
         Seen {
-            ids: HashSet::default(),
-            order: VecDeque::new(),
+            older: HashSet::default(),
+            newer: HashSet::default(),
         }
     }
 }
 
-impl<K: Hash + Eq + Clone> Seen<K> {
+impl<K: Hash + Eq> Seen<K> {
     /// Removes from `items` those already seen (on this page too), remembering the rest.
     fn retain_new<T>(&mut self, items: &mut Vec<T>, identity: fn(&T) -> K) {
+        let Seen { older, newer } = self;
         items.retain(|item| {
             let id = identity(item);
-            if !self.ids.insert(id.clone()) {
+            if older.contains(&id) || !newer.insert(id) {
                 return false;
             }
-            if self.order.len() == REMEMBERED_IDS {
-                if let Some(oldest) = self.order.pop_front() {
-                    self.ids.remove(&oldest);
-                }
+            if newer.len() == GENERATION {
+                std::mem::swap(older, newer);
+                newer.clear();
             }
-            self.order.push_back(id);
             true
         });
     }
@@ -371,14 +406,21 @@ mod tests {
     }
 
     #[test]
-    fn forgets_the_oldest_ids_beyond_its_window() {
+    fn forgets_ids_two_generations_old() {
         let mut seen = Seen::default();
-        let mut many: Vec<u64> = (0..REMEMBERED_IDS as u64 + 10).collect();
-        seen.retain_new(&mut many, |id| *id);
-        assert_eq!(seen.ids.len(), REMEMBERED_IDS);
-        let mut again = vec![REMEMBERED_IDS as u64 + 9, 10, 9];
+        let generation = GENERATION as u64;
+        let mut first: Vec<u64> = (0..generation).collect();
+        let mut second: Vec<u64> = (generation..2 * generation).collect();
+        seen.retain_new(&mut first, |id| *id);
+        seen.retain_new(&mut second, |id| *id);
+        assert_eq!(second.len(), GENERATION);
+        let mut again = vec![generation, 2 * generation - 1, generation - 1, 0];
         seen.retain_new(&mut again, |id| *id);
-        assert_eq!(again, [9], "ids 0..10 were forgotten, the rest remembered");
+        assert_eq!(
+            again,
+            [generation - 1, 0],
+            "the first generation was forgotten"
+        );
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub(crate) struct Listing {
     /// The page `send` asks for, and the first page of an iteration.
     pub page: Option<u32>,
     pub per_page: Option<u32>,
+    /// The most items an iteration yields.
+    pub limit: Option<u64>,
     /// How many pages an iteration requests ahead; 0 is strictly sequential.
     pub prefetch: usize,
 }
@@ -69,6 +71,7 @@ impl Listing {
             filters: Vec::new(),
             page: None,
             per_page: None,
+            limit: None,
             prefetch: 0,
         }
     }

@@ -174,10 +174,13 @@ pub struct ListWebhooks {
 }
 
 impl ListWebhooks {
+    /// The largest `per_page` the endpoint accepts.
+    pub const MAX_PER_PAGE: u32 = 100;
+
     pub(crate) fn new(client: Client) -> Self {
         ListWebhooks {
             client,
-            listing: Listing::new("/webhooks", "items", 100),
+            listing: Listing::new("/webhooks", "items", Self::MAX_PER_PAGE),
         }
     }
 
@@ -204,6 +207,17 @@ impl ListWebhooks {
     /// and to 100 when iterating, for the fewest round trips.
     pub fn per_page(mut self, per_page: u32) -> Self {
         self.listing.per_page = Some(per_page);
+        self
+    }
+
+    /// The most webhooks an iteration yields. Unlike `.items().take(n)`, it also
+    /// keeps [`prefetch`](Self::prefetch) from requesting pages that could not
+    /// be used; the page that completes the limit is cut to it. 0 sends nothing.
+    /// Ignored by [`send`](Self::send).
+    ///
+    /// Defaults to none: the iteration runs to the last page.
+    pub fn limit(mut self, items: u64) -> Self {
+        self.listing.limit = Some(items);
         self
     }
 

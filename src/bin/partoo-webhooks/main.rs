@@ -1,0 +1,236 @@
+//! `partoo-webhooks`: lists the webhook configurations of a Partoo account from
+//! the shell, page by page as they arrive. See `partoo-webhooks --help`.
+#![forbid(unsafe_code)]
+
+mod args;
+mod output;
+
+use std::env::{self, VarError};
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use partoo_webhooks::{Client, Error, ListWebhooks, SANDBOX_URL};
+
+use crate::args::{Command, ListArgs, UsageError};
+use crate::output::{Format, Printer};
+
+const NAME: &str = "partoo-webhooks";
+/// A key file holds one short line; the cap keeps a wrong path (a log, a
+/// device) from being read whole.
+const KEY_FILE_LIMIT: u64 = 64 * 1024;
+
+/// Why the program stopped, which decides its exit status.
+enum Failure {
+    /// A command line that cannot run: exit 2, with a pointer to `--help`.
+    Usage(String),
+    /// A configuration that cannot work: exit 2, nothing was requested.
+    Config(String),
+    /// The API, the network or the output failed: exit 1.
+    Failed(String),
+}
+
+fn main() -> ExitCode {
+    let failure = match run() {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(failure) => failure,
+    };
+    let (message, status) = match &failure {
+        Failure::Usage(message) => (
+            format!("{message}\nTry '{NAME} --help' for more information."),
+            2,
+        ),
+        Failure::Config(message) => (message.clone(), 2),
+        Failure::Failed(message) => (message.clone(), 1),
+    };
+    // With standard error gone too, the exit status is all that is left to say it.
+    let _ = writeln!(
+        io::stderr(),
+        "{NAME}: {}",
+        output::printable_lines(&message)
+    );
+    ExitCode::from(status)
+}
+
+fn run() -> Result<(), Failure> {
+    let command = args::parse(env::args_os().skip(1))
+        .map_err(|UsageError(message)| Failure::Usage(message))?;
+    match command {
+        Command::Help => print(&args::help()),
+        Command::Version => print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))),
+        Command::List(list) => list_webhooks(&list),
+    }
+}
+
+fn print(text: &str) -> Result<(), Failure> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .or_else(output_failure)
+}
+
+fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
+    let (key, key_source) = api_key(list.api_key_file.as_deref())?;
+    let client = client(list, key, &key_source)?;
+
+    let mut request = client.list_webhooks();
+    if let Some(org_id) = list.org_id {
+        request = request.org_id(org_id);
+    }
+    if let Some(page) = list.page {
+        request = request.page(page);
+    }
+    // Below a page's worth, a page of exactly --limit carries nothing thrown away.
+    let per_page = list.per_page.or_else(|| {
+        list.limit
+            .and_then(|limit| u32::try_from(limit).ok())
+            .filter(|&limit| limit < ListWebhooks::MAX_PER_PAGE)
+    });
+    if let Some(per_page) = per_page {
+        request = request.per_page(per_page);
+    }
+    if let Some(limit) = list.limit {
+        // The library's limit also keeps --prefetch from asking for unneeded pages.
+        request = request.limit(limit);
+    }
+    let mut pages = request.prefetch(list.prefetch.unwrap_or(0)).pages();
+
+    let format = list.format.unwrap_or(if io::stdout().is_terminal() {
+        Format::Table
+    } else {
+        Format::Jsonl
+    });
+    let mut printer = Printer::new(BufWriter::new(io::stdout().lock()), format);
+    let mut progress = Progress::new(io::stderr().is_terminal());
+    loop {
+        let next = pages.next();
+        progress.clear();
+        let page = match next {
+            None => break,
+            Some(Ok(page)) => page,
+            Some(Err(error)) => return Err(listing_failure(error, &key_source)),
+        };
+        if let Err(error) = printer.page(&page.items) {
+            return output_failure(error);
+        }
+        if let Some(next) = pages.next_page() {
+            progress.show(next, page.max_page);
+        }
+    }
+    printer.finish().or_else(output_failure)
+}
+
+/// The key, and where it came from to name in messages (never the key itself).
+fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
+    let Some(path) = file else {
+        return match env::var("PARTOO_API_KEY") {
+            Ok(key) if !key.is_empty() => Ok((key, "PARTOO_API_KEY".to_owned())),
+            Err(VarError::NotUnicode(_)) => Err(Failure::Config(
+                "PARTOO_API_KEY is not valid UTF-8; export the key as it was issued".to_owned(),
+            )),
+            _ => Err(Failure::Config(
+                "PARTOO_API_KEY is not set; export it or pass --api-key-file".to_owned(),
+            )),
+        };
+    };
+    let source = format!("the API key file {}", path.display());
+    let mut text = String::new();
+    File::open(path)
+        .and_then(|file| file.take(KEY_FILE_LIMIT).read_to_string(&mut text))
+        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
+    match text.lines().next() {
+        Some(key) if !key.is_empty() => Ok((key.to_owned(), source)),
+        _ => Err(Failure::Config(format!(
+            "the first line of {source} is empty; it must hold the API key"
+        ))),
+    }
+}
+
+fn client(list: &ListArgs, key: String, key_source: &str) -> Result<Client, Failure> {
+    let from_env = env::var("PARTOO_BASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let base_url = match list.sandbox {
+        true => Some(SANDBOX_URL.to_owned()),
+        false => list.base_url.clone().or(from_env),
+    };
+    let mut builder = Client::builder().api_key(key);
+    if let Some(base_url) = base_url {
+        builder = builder.base_url(base_url);
+    }
+    if let Some(timeout) = list.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(retries) = list.retries {
+        builder = builder.max_retries(retries);
+    }
+    builder.build().map_err(|error| match error {
+        Error::InvalidApiKey { reason } => {
+            Failure::Config(format!("invalid API key in {key_source}: {reason}"))
+        }
+        error => Failure::Config(error.to_string()),
+    })
+}
+
+fn listing_failure(error: Error, key_source: &str) -> Failure {
+    if let Error::InvalidParameter {
+        name,
+        value,
+        expected,
+    } = &error
+    {
+        let flag = name.replace('_', "-");
+        return Failure::Usage(format!("invalid --{flag} {value}: expected {expected}"));
+    }
+    let fix = match error.status() {
+        Some(401) => format!("; check the API key in {key_source}"),
+        Some(403) => "; the key's user may not list these webhooks \
+                      (a PROVIDER user's key needs --org-id)"
+            .to_owned(),
+        Some(429) => "; Partoo allows 300 requests per minute per organization: \
+                      try again later, or with a lower --prefetch"
+            .to_owned(),
+        _ => String::new(),
+    };
+    Failure::Failed(format!("{error}{fix}"))
+}
+
+/// A reader that closed the pipe (`| head -1`) has all it wanted: stop quietly.
+fn output_failure(error: io::Error) -> Result<(), Failure> {
+    match error.kind() {
+        io::ErrorKind::BrokenPipe => Ok(()),
+        _ => Err(Failure::Failed(format!(
+            "cannot write to standard output: {error}"
+        ))),
+    }
+}
+
+/// `page 3/12` on standard error while a page is awaited, erased before output.
+struct Progress {
+    enabled: bool,
+    shown: usize,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Progress { enabled, shown: 0 }
+    }
+
+    fn show(&mut self, page: u32, max_page: u32) {
+        if self.enabled {
+            let text = format!("page {page}/{max_page}");
+            let _ = write!(io::stderr(), "\r{text}");
+            self.shown = text.len();
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.shown > 0 {
+            // Spaces rather than an ANSI erase, which not every console reads.
+            let _ = write!(io::stderr(), "\r{:width$}\r", "", width = self.shown);
+            self.shown = 0;
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The four output formats, written page by page so that a listing streams.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use partoo_webhooks::WebhookItem;
+
+/// How webhooks are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned columns, for people.
+    Table,
+    /// One JSON object per line.
+    Jsonl,
+    /// One JSON array.
+    Json,
+    /// A header row, then one row per webhook.
+    Csv,
+}
+
+impl FromStr for Format {
+    type Err = ();
+
+    fn from_str(value: &str) -> Result<Format, ()> {
+        match value {
+            "table" => Ok(Format::Table),
+            "jsonl" => Ok(Format::Jsonl),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            _ => Err(()),
+        }
+    }
+}
+
+const CSV_HEADER: &str = "id,url,event_type,created_at,updated_at,org_id,custom_headers\n";
+
+const TABLE_HEADER: [&str; 6] = [
+    "ID",
+    "ORG",
+    "EVENT TYPE",
+    "CREATED AT",
+    "CUSTOM HEADERS",
+    "URL",
+];
+/// Numbers read best aligned on their last digit.
+const RIGHT_ALIGNED: [bool; 6] = [true, true, false, false, false, false];
+
+/// Writes a listing in one format, one page at a time.
+pub struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    /// Whether the opening (a header row, `[`) is written.
+    started: bool,
+    written: u64,
+    /// The table's columns are as wide as the widest value seen so far: the
+    /// whole listing is never held to measure it.
+    widths: [usize; 6],
+}
+
+impl<W: Write> Printer<W> {
+    pub fn new(out: W, format: Format) -> Self {
+        Printer {
+            out,
+            format,
+            started: false,
+            written: 0,
+            widths: TABLE_HEADER.map(|title| title.chars().count()),
+        }
+    }
+
+    /// Writes the items of one page and flushes them, so that they are out
+    /// before the next page is requested.
+    pub fn page(&mut self, items: &[WebhookItem]) -> io::Result<()> {
+        match self.format {
+            Format::Jsonl => {
+                for item in items {
+                    serde_json::to_writer(&mut self.out, item)?;
+                    self.out.write_all(b"\n")?;
+                }
+            }
+            Format::Json => {
+                if !self.started {
+                    self.out.write_all(b"[")?;
+                }
+                for (i, item) in items.iter().enumerate() {
+                    let first = self.written == 0 && i == 0;
+                    self.out.write_all(if first { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut self.out, item)?;
+                }
+            }
+            Format::Csv => {
+                if !self.started {
+                    self.out.write_all(CSV_HEADER.as_bytes())?;
+                }
+                for item in items {
+                    write_csv_row(&mut self.out, item)?;
+                }
+            }
+            Format::Table => {
+                let rows: Vec<[String; 6]> = items.iter().map(table_row).collect();
+                for row in &rows {
+                    for (width, cell) in self.widths.iter_mut().zip(row) {
+                        *width = (*width).max(cell.chars().count());
+                    }
+                }
+                if !self.started {
+                    write_table_row(&mut self.out, &TABLE_HEADER, &self.widths)?;
+                }
+                for row in &rows {
+                    write_table_row(&mut self.out, row, &self.widths)?;
+                }
+            }
+        }
+        self.started = true;
+        self.written += items.len() as u64;
+        self.out.flush()
+    }
+
+    /// Ends a complete listing: the opening if no page had any item, and the
+    /// closing `]` of json. Not called after a failure, so that a cut-off json
+    /// listing does not parse as a whole one.
+    pub fn finish(mut self) -> io::Result<()> {
+        if !self.started {
+            self.page(&[])?;
+        }
+        if self.format == Format::Json {
+            let end: &[u8] = if self.written == 0 { b"]\n" } else { b"\n]\n" };
+            self.out.write_all(end)?;
+        }
+        self.out.flush()
+    }
+}
+
+fn write_csv_row(out: &mut impl Write, item: &WebhookItem) -> io::Result<()> {
+    let headers = match &item.custom_headers {
+        Some(headers) => serde_json::to_string(headers)?,
+        None => String::new(),
+    };
+    writeln!(
+        out,
+        "{},{},{},{},{},{},{}",
+        item.id,
+        csv_field(&item.url),
+        csv_field(item.event_type.as_str()),
+        csv_field(&item.created_at),
+        csv_field(&item.updated_at),
+        item.org_id,
+        csv_field(&headers),
+    )
+}
+
+/// RFC 4180: a field holding a comma, a quote or a line break is quoted, its
+/// quotes doubled.
+fn csv_field(value: &str) -> Cow<'_, str> {
+    if value.contains([',', '"', '\r', '\n']) {
+        Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+fn table_row(item: &WebhookItem) -> [String; 6] {
+    let headers = match &item.custom_headers {
+        // Names only: the values are often credentials, and a table is on a screen.
+        Some(headers) if !headers.is_empty() => {
+            let names: Vec<&str> = headers.iter().map(|(name, _)| name).collect();
+            names.join(",")
+        }
+        _ => "-".to_owned(),
+    };
+    [
+        item.id.to_string(),
+        item.org_id.to_string(),
+        printable(item.event_type.as_str()),
+        printable(&item.created_at),
+        printable(&headers),
+        printable(&item.url),
+    ]
+}
+
+/// The server's strings go to a terminal: control characters could move the
+/// cursor or rewrite the screen, so they are shown as `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// [`printable`] for messages, which keep their line breaks.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn write_table_row<S: AsRef<str>>(
+    out: &mut impl Write,
+    cells: &[S; 6],
+    widths: &[usize; 6],
+) -> io::Result<()> {
+    let last = cells.len() - 1;
+    for (i, cell) in cells.iter().enumerate() {
+        let (cell, width) = (cell.as_ref(), widths[i]);
+        let gap = if i == 0 { "" } else { "  " };
+        if i == last {
+            // No trailing spaces.
+            write!(out, "{gap}{cell}")?;
+        } else if RIGHT_ALIGNED[i] {
+            write!(out, "{gap}{cell:>width$}")?;
+        } else {
+            write!(out, "{gap}{cell:<width$}")?;
+        }
+    }
+    out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_rfc_4180_requires_it() {
+        assert_eq!(csv_field("https://e.x/a"), "https://e.x/a");
+        assert_eq!(csv_field(""), "");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(csv_field("carriage\rreturn"), "\"carriage\rreturn\"");
+    }
+
+    #[test]
+    fn table_cells_show_control_characters_as_question_marks() {
+        assert_eq!(printable("https://e.x/\u{1b}[2Jx\n"), "https://e.x/?[2Jx?");
+    }
+}

@@ -1,0 +1,687 @@
+//! The `partoo-webhooks` binary, run as a user would against a mock API: its
+//! output formats, `--limit`, exit statuses, where the key comes from, and
+//! streaming (a failure or a closed pipe keeps what was printed).
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use common::{mock_page, page, webhook, KEY, PATH};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_partoo-webhooks");
+
+/// The binary with the test key in `PARTOO_API_KEY` and no other `PARTOO_*` variable.
+fn cli() -> Command {
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PARTOO_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("PARTOO_API_KEY", KEY).stdin(Stdio::null());
+    command
+}
+
+/// `partoo-webhooks list --base-url <the mock> <args>`.
+fn list(server: &MockServer, args: &[&str]) -> Command {
+    let mut command = cli();
+    command
+        .args(["list", "--base-url", &server.url("/v2")])
+        .args(args);
+    command
+}
+
+#[derive(Debug)]
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the command to its end; in every test, the key must not be in its output.
+fn run(command: &mut Command) -> Run {
+    let output = command.output().expect("the binary runs");
+    let run = Run {
+        status: output.status.code().expect("an exit status, not a signal"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    };
+    assert!(
+        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
+        "the API key was printed: {run:#?}"
+    );
+    run
+}
+
+/// Answers any request; tests of errors caught before a request expect 0 calls.
+fn any_request(server: &MockServer) -> Mock<'_> {
+    server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    })
+}
+
+/// Two pages of `--per-page 2`: a known and an unknown event type, custom
+/// headers sent, absent and `null`, and a URL that CSV must quote.
+fn two_pages(server: &MockServer) -> (Mock<'_>, Mock<'_>) {
+    let first = json!({ "page": 1, "max_page": 2, "count": 3, "items": [
+        webhook(1),
+        {
+            "id": 2, "url": "https://hooks.example.com/a,b?q=\"x\"",
+            "event_type": "review_created",
+            "created_at": "2025-01-05T09:00:00Z", "updated_at": "2025-02-01T10:30:00.5Z",
+            "org_id": 7, "custom_headers": { "X-Auth-Token": "s3cret", "X-Env": "prod" },
+        },
+    ]});
+    let second = json!({ "page": 2, "max_page": 2, "count": 3, "items": [{
+        "id": 13, "url": "https://hooks.example.com/13", "event_type": "lead_received",
+        "created_at": "2025-03-01T00:00:00Z", "updated_at": "2025-03-01T00:00:00Z",
+        "org_id": 7, "custom_headers": null,
+    }]});
+    (mock_page(server, 1, first), mock_page(server, 2, second))
+}
+
+const JSONL_LINES: [&str; 3] = [
+    r#"{"id":1,"url":"https://hooks.example.com/1","event_type":"business_created","created_at":"2024-11-27T16:10:44.929678Z","updated_at":"2024-11-27T16:10:44.929678Z","org_id":7}"#,
+    r#"{"id":2,"url":"https://hooks.example.com/a,b?q=\"x\"","event_type":"review_created","created_at":"2025-01-05T09:00:00Z","updated_at":"2025-02-01T10:30:00.5Z","org_id":7,"custom_headers":{"X-Auth-Token":"s3cret","X-Env":"prod"}}"#,
+    r#"{"id":13,"url":"https://hooks.example.com/13","event_type":"lead_received","created_at":"2025-03-01T00:00:00Z","updated_at":"2025-03-01T00:00:00Z","org_id":7}"#,
+];
+
+/// Lists the two pages in `format` and checks the run was clean.
+fn list_two_pages(format: &str) -> String {
+    let server = MockServer::start();
+    let (first, second) = two_pages(&server);
+    let run = run(&mut list(&server, &["--per-page", "2", "--format", format]));
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
+    first.assert_calls(1);
+    second.assert_calls(1);
+    run.stdout
+}
+
+#[test]
+fn jsonl_prints_one_object_per_line_with_the_api_field_names() {
+    let stdout = list_two_pages("jsonl");
+    assert_eq!(stdout, JSONL_LINES.map(|line| format!("{line}\n")).concat());
+}
+
+#[test]
+fn json_prints_one_array() {
+    let stdout = list_two_pages("json");
+    assert_eq!(stdout, format!("[\n{}\n]\n", JSONL_LINES.join(",\n")));
+    let parsed: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(parsed.len(), 3);
+}
+
+#[test]
+fn csv_prints_a_header_then_rows_quoted_per_rfc_4180() {
+    let stdout = list_two_pages("csv");
+    assert_eq!(
+        stdout,
+        r#"id,url,event_type,created_at,updated_at,org_id,custom_headers
+1,https://hooks.example.com/1,business_created,2024-11-27T16:10:44.929678Z,2024-11-27T16:10:44.929678Z,7,
+2,"https://hooks.example.com/a,b?q=""x""",review_created,2025-01-05T09:00:00Z,2025-02-01T10:30:00.5Z,7,"{""X-Auth-Token"":""s3cret"",""X-Env"":""prod""}"
+13,https://hooks.example.com/13,lead_received,2025-03-01T00:00:00Z,2025-03-01T00:00:00Z,7,
+"#
+    );
+}
+
+#[test]
+fn table_prints_aligned_columns_and_only_the_names_of_custom_headers() {
+    let stdout = list_two_pages("table");
+    assert_eq!(
+        stdout,
+        "\
+ID  ORG  EVENT TYPE        CREATED AT                   CUSTOM HEADERS      URL
+ 1    7  business_created  2024-11-27T16:10:44.929678Z  -                   https://hooks.example.com/1
+ 2    7  review_created    2025-01-05T09:00:00Z         X-Auth-Token,X-Env  https://hooks.example.com/a,b?q=\"x\"
+13    7  lead_received     2025-03-01T00:00:00Z         -                   https://hooks.example.com/13
+"
+    );
+}
+
+#[test]
+fn output_that_is_not_a_terminal_defaults_to_jsonl() {
+    let server = MockServer::start();
+    let (first, second) = two_pages(&server);
+    let run = run(&mut list(&server, &["--per-page", "2"]));
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        JSONL_LINES.map(|line| format!("{line}\n")).concat()
+    );
+    first.assert_calls(1);
+    second.assert_calls(1);
+}
+
+#[test]
+fn unknown_event_types_are_printed_as_sent_in_every_format() {
+    let server = MockServer::start();
+    let mut item = webhook(5);
+    item["event_type"] = json!("review_created");
+    let mock = mock_page(
+        &server,
+        1,
+        json!({ "page": 1, "max_page": 1, "count": 1, "items": [item] }),
+    );
+    for format in ["jsonl", "json", "csv", "table"] {
+        let run = run(&mut list(&server, &["--format", format]));
+        assert_eq!(run.status, 0, "{run:#?}");
+        assert!(run.stdout.contains("review_created"), "{format}: {run:#?}");
+    }
+    mock.assert_calls(4);
+}
+
+#[test]
+fn jsonl_has_custom_headers_only_when_the_api_sent_them() {
+    let stdout = list_two_pages("jsonl");
+    let has_headers: Vec<bool> = stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .map(|item| item.get("custom_headers").is_some())
+        .collect();
+    // Absent on 1, sent on 2, `null` on 13.
+    assert_eq!(has_headers, [false, true, false]);
+}
+
+#[test]
+fn limit_requests_only_the_pages_it_needs() {
+    let server = MockServer::start();
+    let pages: Vec<Mock> = (1..=3)
+        .map(|n| mock_page(&server, n, page(n, 3, 6, [2 * n as u64 - 1, 2 * n as u64])))
+        .collect();
+    let run = run(&mut list(&server, &["--per-page", "2", "--limit", "3"]));
+    assert_eq!(run.status, 0, "{run:#?}");
+    let ids: Vec<u64> = run
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, [1, 2, 3]);
+    pages[0].assert_calls(1);
+    pages[1].assert_calls(1);
+    pages[2].assert_calls(0);
+}
+
+#[test]
+fn limit_with_prefetch_requests_no_page_past_the_limit() {
+    let server = MockServer::start();
+    let pages: Vec<Mock> = (1..=6)
+        .map(|n| mock_page(&server, n, page(n, 6, 12, [2 * n as u64 - 1, 2 * n as u64])))
+        .collect();
+    let args = ["--per-page", "2", "--limit", "5", "--prefetch", "4"];
+    let run = run(&mut list(&server, &args));
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(run.stdout.lines().count(), 5);
+    let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 1, 1, 0, 0, 0]);
+}
+
+#[test]
+fn limit_below_a_page_asks_for_just_that_many() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH)
+            .query_param("page", "1")
+            .query_param("per_page", "5");
+        then.status(200).json_body(page(1, 4, 20, 1..=5));
+    });
+    let run = run(&mut list(&server, &["--limit", "5"]));
+    assert_eq!((run.status, run.stdout.lines().count()), (0, 5), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn org_id_and_page_are_sent_and_the_listing_starts_at_that_page() {
+    let server = MockServer::start();
+    let page_1 = mock_page(&server, 1, page(1, 2, 3, [1, 2]));
+    let page_2 = server.mock(|when, then| {
+        when.path(PATH)
+            .query_param("org_id", "42")
+            .query_param("page", "2");
+        then.status(200).json_body(page(2, 2, 3, [3]));
+    });
+    let run = run(&mut list(&server, &["--org-id", "42", "--page", "2"]));
+    assert_eq!((run.status, run.stdout.lines().count()), (0, 1), "{run:#?}");
+    page_1.assert_calls(0);
+    page_2.assert_calls(1);
+}
+
+#[test]
+fn unauthorized_exits_1_with_the_servers_message_and_a_fix() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH);
+        then.status(401)
+            .json_body(json!({ "errors": { "authentication": "User not authenticated" } }));
+    });
+    let run = run(&mut list(&server, &["--retries", "0"]));
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: unauthorized (HTTP 401) on page 1: User not authenticated; \
+         check the API key in PARTOO_API_KEY\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_failure_on_page_2_keeps_page_1_on_stdout_and_exits_1() {
+    let server = MockServer::start();
+    let page_1 = mock_page(
+        &server,
+        1,
+        json!({ "page": 1, "max_page": 2, "count": 2, "items": [webhook(1)] }),
+    );
+    let page_2 = server.mock(|when, then| {
+        when.path(PATH).query_param("page", "2");
+        then.status(500).body("upstream exploded");
+    });
+    let run = run(&mut list(&server, &["--retries", "0"]));
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stdout, format!("{}\n", JSONL_LINES[0]));
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: HTTP 500 on page 2: upstream exploded\n"
+    );
+    page_1.assert_calls(1);
+    page_2.assert_calls(1);
+}
+
+#[test]
+fn retries_sets_how_often_a_failed_request_is_repeated() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH);
+        // A zero Retry-After keeps the test from waiting on backoff.
+        then.status(503).header("retry-after", "0").body("busy");
+    });
+    let run = run(&mut list(&server, &["--retries", "2"]));
+    assert_eq!(run.status, 1);
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: gave up after 3 attempts: HTTP 503 on page 1: busy\n"
+    );
+    mock.assert_calls(3);
+}
+
+#[test]
+fn timeout_fails_a_stalled_request_with_exit_1() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH);
+        then.status(200)
+            .delay(Duration::from_millis(1500))
+            .json_body(page(1, 1, 1, [1]));
+    });
+    let run = run(&mut list(&server, &["--timeout", "0.1", "--retries", "0"]));
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("partoo-webhooks: request for page 1 timed out"),
+        "{run:#?}"
+    );
+    assert_eq!(run.stdout, "");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn missing_key_exits_2_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let run = run(list(&server, &[]).env_remove("PARTOO_API_KEY"));
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: PARTOO_API_KEY is not set; export it or pass --api-key-file\n"
+    );
+    assert_eq!(run.stdout, "");
+    mock.assert_calls(0);
+}
+
+#[test]
+fn per_page_0_exits_2_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let run = run(&mut list(&server, &["--per-page", "0"]));
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: invalid --per-page 0: expected between 1 and 100\n\
+         Try 'partoo-webhooks --help' for more information.\n"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn unknown_option_exits_2_with_a_pointer_to_help() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let run = run(&mut list(&server, &["--verbose"]));
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: unknown option '--verbose'\n\
+         Try 'partoo-webhooks --help' for more information.\n"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn other_usage_and_configuration_errors_exit_2_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let ftp_url = server.url("/v2").replace("http://", "ftp://");
+    // Each runs after `list --base-url <the mock>`.
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["--sandbox"],
+            "--sandbox and --base-url cannot be used together",
+        ),
+        (&["--limit", "0"], "--limit must be 1 or more"),
+        (&["--page", "0"], "invalid --page 0: expected 1 or more"),
+        (
+            &["--per-page", "ten"],
+            "invalid --per-page 'ten': expected a whole number",
+        ),
+        (
+            &["--format", "xml"],
+            "invalid --format 'xml': expected table, jsonl, json or csv",
+        ),
+        (&["--timeout", "0"], "invalid --timeout '0'"),
+        (&["--org-id"], "--org-id needs a value"),
+        (
+            &["--base-url", &ftp_url],
+            "--base-url is given more than once",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = run(&mut list(&server, args));
+        assert_eq!(run.status, 2, "{args:?}: {run:#?}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("partoo-webhooks: {message}")),
+            "{args:?}: {run:#?}"
+        );
+    }
+    let run = run(cli().args(["list", "--base-url", &ftp_url]));
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(
+        run.stderr.starts_with("partoo-webhooks: invalid base URL"),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn api_key_flag_is_refused_without_echoing_the_key() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let flag = format!("--api-key={KEY}");
+    // `run` fails the test if the key shows in the output.
+    let run = run(list(&server, &[&flag]).env_remove("PARTOO_API_KEY"));
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr
+            .contains("export PARTOO_API_KEY or pass --api-key-file"),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn the_key_is_read_from_the_environment() {
+    let server = MockServer::start();
+    // mock_page answers only requests carrying the test key.
+    let mock = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let run = run(&mut list(&server, &[]));
+    assert_eq!((run.status, run.stdout.lines().count()), (0, 1), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn the_key_file_first_line_is_the_key_and_wins_over_the_environment() {
+    let server = MockServer::start();
+    let mock = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let file = TempFile::new("key-file", &format!("{KEY}\r\nsecond line\n"));
+    let path = file.0.to_str().unwrap();
+    let run = run(list(&server, &["--api-key-file", path]).env("PARTOO_API_KEY", "other-key"));
+    assert_eq!((run.status, run.stdout.lines().count()), (0, 1), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn an_unreadable_key_file_exits_2_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let missing = std::env::temp_dir().join(format!("partoo-cli-{}-missing", std::process::id()));
+    let path = missing.to_str().unwrap();
+    let run = run(list(&server, &["--api-key-file", path]).env_remove("PARTOO_API_KEY"));
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "partoo-webhooks: cannot read the API key file {path}: "
+        )),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn partoo_base_url_is_the_default_base_url() {
+    let server = MockServer::start();
+    let mock = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let run = run(cli().arg("list").env("PARTOO_BASE_URL", server.url("/v2")));
+    assert_eq!((run.status, run.stdout.lines().count()), (0, 1), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_closed_pipe_ends_the_listing_quietly_with_status_0() {
+    const PAGES: u32 = 40;
+    let server = MockServer::start();
+    // 40 pages of 100 webhooks are far more than a pipe's buffer holds, so the
+    // binary is still writing when the reader goes away.
+    let mocks: Vec<Mock> = (1..=PAGES)
+        .map(|n| {
+            let first = u64::from(n - 1) * 100 + 1;
+            mock_page(&server, n, page(n, PAGES, 4000, first..first + 100))
+        })
+        .collect();
+    let mut child = list(&server, &["--format", "jsonl"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    drop(reader);
+    let output = child.wait_with_output().unwrap();
+
+    assert!(line.starts_with(r#"{"id":1,"#), "{line}");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    let requests: usize = mocks.iter().map(Mock::calls).sum();
+    assert!(
+        (1..PAGES as usize).contains(&requests),
+        "stopped listing once nobody read: {requests} requests"
+    );
+}
+
+#[test]
+fn page_1_is_printed_before_page_2_is_requested() {
+    // httpmock cannot hold an answer until the test says so: a two-request
+    // HTTP/1.1 server (the client keeps its connection alive) withholds page 2
+    // until the test has read page 1 from the binary's stdout.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/v2", listener.local_addr().unwrap());
+    let (page_1_read, page_1_was_read) = mpsc::channel::<()>();
+    let server = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut requests = BufReader::new(stream.try_clone().unwrap());
+        let mut held = false;
+        for n in 1..=2u32 {
+            let mut request_line = String::new();
+            requests.read_line(&mut request_line).unwrap();
+            assert!(
+                request_line.contains(&format!("page={n}&")),
+                "{request_line}"
+            );
+            let mut header = String::new();
+            while header != "\r\n" {
+                header.clear();
+                requests.read_line(&mut header).unwrap();
+            }
+            if n == 2 {
+                held = page_1_was_read
+                    .recv_timeout(Duration::from_secs(10))
+                    .is_ok();
+            }
+            let body = page(n, 2, 2, [u64::from(n)]).to_string();
+            let length = body.len();
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {length}\r\n\r\n{body}"
+            )
+            .unwrap();
+        }
+        held
+    });
+    let mut child = cli()
+        .args([
+            "list",
+            "--base-url",
+            &base_url,
+            "--per-page",
+            "1",
+            "--retries",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // Fails only if the server already gave up waiting; the assert below says so.
+    let _ = page_1_read.send(());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let output = child.wait_with_output().unwrap();
+
+    assert!(
+        server.join().unwrap(),
+        "page 1 was not on stdout while page 2 was awaited"
+    );
+    assert!(first.starts_with(r#"{"id":1,"#), "{first}");
+    assert!(rest.starts_with(r#"{"id":2,"#), "{rest}");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn prefetch_keeps_the_output_in_page_order() {
+    let server = MockServer::start();
+    let pages: Vec<Mock> = (1..=4u32)
+        .map(|n| {
+            let ids = [2 * u64::from(n) - 1, 2 * u64::from(n)];
+            server.mock(|when, then| {
+                when.path(PATH).query_param("page", n.to_string());
+                // Page 2 arrives after pages 3 and 4.
+                let delay = if n == 2 { 100 } else { 0 };
+                then.status(200)
+                    .delay(Duration::from_millis(delay))
+                    .json_body(page(n, 4, 8, ids));
+            })
+        })
+        .collect();
+    let run = run(&mut list(&server, &["--per-page", "2", "--prefetch", "3"]));
+    assert_eq!(run.status, 0, "{run:#?}");
+    let ids: Vec<u64> = run
+        .stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8]);
+    for page in &pages {
+        page.assert_calls(1);
+    }
+}
+
+#[test]
+fn help_names_every_option_of_the_contract() {
+    let help = run(cli().arg("--help"));
+    assert_eq!((help.status, help.stderr.as_str()), (0, ""));
+    for name in [
+        "list",
+        "--sandbox",
+        "--base-url",
+        "--org-id",
+        "--per-page",
+        "--page",
+        "--limit",
+        "--format",
+        "table",
+        "jsonl",
+        "json",
+        "csv",
+        "--timeout",
+        "--retries",
+        "--prefetch",
+        "--api-key-file",
+        "PARTOO_API_KEY",
+        "PARTOO_BASE_URL",
+        "--version",
+    ] {
+        assert!(help.stdout.contains(name), "--help does not mention {name}");
+    }
+    let list_help = run(cli().args(["list", "--help"]));
+    assert_eq!((list_help.status, list_help.stdout), (0, help.stdout));
+}
+
+#[test]
+fn version_prints_the_name_and_version() {
+    let run = run(cli().arg("--version"));
+    assert_eq!(run.status, 0);
+    assert_eq!(
+        run.stdout,
+        format!("partoo-webhooks {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// A file removed when the test ends, named after the test process.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &str) -> TempFile {
+        let path = std::env::temp_dir().join(format!("partoo-cli-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -1,0 +1,391 @@
+//! What each failure looks like to the caller, and that none of them shows the key.
+
+mod common;
+
+use std::error::Error as _;
+use std::net::TcpListener;
+
+use common::{builder, client, mock_page, page, Sleeps, KEY, PATH};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use partoo_webhooks::{Client, Error};
+
+/// Answers every `GET /v2/webhooks`, whatever the query, with `status` and `body`.
+fn answer<'a>(server: &'a MockServer, status: u16, content_type: &str, body: &str) -> Mock<'a> {
+    server.mock(|when, then| {
+        when.method(GET).path(PATH);
+        then.status(status)
+            .header("content-type", content_type)
+            .body(body);
+    })
+}
+
+/// Matches any request, so a test that expects none can assert its count is 0.
+fn any_request(server: &MockServer) -> Mock<'_> {
+    server.mock(|_, then| {
+        then.status(418);
+    })
+}
+
+const HTML_404: &str = "<!DOCTYPE html>\n<html><body>\n<h1>Not Found</h1>\n</body></html>\n";
+
+#[test]
+fn unauthorized_carries_the_server_message_from_either_envelope() {
+    for body in [
+        r#"{"errors": {"authentication": "User not authenticated"}}"#,
+        r#"{"error": {"authentication": "User not authenticated"}}"#,
+    ] {
+        let server = MockServer::start();
+        let denied = answer(&server, 401, "application/json", body);
+
+        let error = client(&server).list_webhooks().send().unwrap_err();
+
+        assert!(
+            matches!(&error, Error::Unauthorized { page: 1, message } if message == "User not authenticated"),
+            "{body}: {error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "unauthorized (HTTP 401) on page 1: User not authenticated"
+        );
+        denied.assert_calls(1);
+    }
+}
+
+#[test]
+fn forbidden_carries_the_server_message_from_either_envelope() {
+    for body in [
+        r#"{"errors": {"authorization": "Operation not allowed"}}"#,
+        r#"{"error": {"authorization": "Operation not allowed"}}"#,
+    ] {
+        let server = MockServer::start();
+        let denied = answer(&server, 403, "application/json", body);
+
+        let error = client(&server).list_webhooks().send().unwrap_err();
+
+        assert!(
+            matches!(&error, Error::Forbidden { page: 1, message } if message == "Operation not allowed"),
+            "{body}: {error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "forbidden (HTTP 403) on page 1: Operation not allowed"
+        );
+        denied.assert_calls(1);
+    }
+}
+
+#[test]
+fn not_found_with_an_html_body_reports_the_status_and_an_excerpt() {
+    let server = MockServer::start();
+    let missing = answer(&server, 404, "text/html", HTML_404);
+
+    let error = client(&server).list_webhooks().send().unwrap_err();
+
+    let excerpt = "<!DOCTYPE html> <html><body> <h1>Not Found</h1> </body></html>";
+    assert!(
+        matches!(&error, Error::Status { page: 1, status: 404, message } if message == excerpt),
+        "{error:?}"
+    );
+    assert_eq!(error.to_string(), format!("HTTP 404 on page 1: {excerpt}"));
+    missing.assert_calls(1);
+}
+
+#[test]
+fn server_error_with_a_long_html_body_reports_the_status_and_a_short_excerpt() {
+    let server = MockServer::start();
+    let body = format!(
+        "<html>\n{}</html>",
+        "<p>Internal Server Error</p>\n".repeat(50)
+    );
+    let failing = answer(&server, 500, "text/html", &body);
+    let client = builder(&server).max_retries(0).build().unwrap();
+
+    let error = client.list_webhooks().send().unwrap_err();
+
+    let Error::Status {
+        page: 1,
+        status: 500,
+        message,
+    } = &error
+    else {
+        panic!("expected HTTP 500 on page 1, got {error:?}");
+    };
+    assert!(
+        message.starts_with("<html> <p>Internal Server Error</p>"),
+        "{message}"
+    );
+    assert!(
+        message.chars().count() <= 201 && message.ends_with('…'),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+    failing.assert_calls(1);
+}
+
+#[test]
+fn server_error_is_retried_then_reported_with_its_status() {
+    let server = MockServer::start();
+    let failing = answer(&server, 500, "text/html", "<html>oops</html>");
+    let sleeps = Sleeps::default();
+    let client = sleeps.install(builder(&server)).build().unwrap();
+
+    let error = client.list_webhooks().send().unwrap_err();
+
+    // The default client retries a 500 three times.
+    assert!(
+        matches!(&error, Error::RetriesExhausted { attempts: 4, last }
+            if matches!(**last, Error::Status { page: 1, status: 500, .. })),
+        "{error:?}"
+    );
+    assert_eq!((error.status(), error.page()), (Some(500), Some(1)));
+    assert_eq!(
+        error.to_string(),
+        "gave up after 4 attempts: HTTP 500 on page 1: <html>oops</html>"
+    );
+    assert_eq!(sleeps.delays().len(), 3);
+    failing.assert_calls(4);
+}
+
+#[test]
+fn a_page_that_is_not_json_is_a_decode_error_naming_the_page() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 2, 3, [1, 2]));
+    let maintenance = server.mock(|when, then| {
+        when.method(GET).path(PATH).query_param("page", "2");
+        then.status(200)
+            .header("content-type", "text/html")
+            .body("<html>Down for maintenance</html>");
+    });
+    let mut items = client(&server).list_webhooks().per_page(2).items();
+
+    let before: Vec<u64> = items
+        .by_ref()
+        .take(2)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items.next().expect("an error").unwrap_err();
+
+    assert_eq!(before, [1, 2]);
+    assert!(
+        matches!(&error, Error::Decode { page: 2, excerpt, .. } if excerpt == "<html>Down for maintenance</html>"),
+        "{error:?}"
+    );
+    let serde_error = error
+        .source()
+        .and_then(|source| source.downcast_ref::<serde_json::Error>())
+        .expect("the serde error as source");
+    let text = error.to_string();
+    assert!(text.starts_with("cannot decode page 2: "), "{text}");
+    assert!(text.contains(&serde_error.to_string()), "{text}");
+    assert!(items.next().is_none());
+    first.assert_calls(1);
+    maintenance.assert_calls(1);
+}
+
+#[test]
+fn json_of_the_wrong_shape_is_a_decode_error_naming_the_missing_field() {
+    let server = MockServer::start();
+    let odd = answer(
+        &server,
+        200,
+        "application/json",
+        r#"{"page": 1, "count": 0, "items": []}"#,
+    );
+
+    let error = client(&server).list_webhooks().send().unwrap_err();
+
+    assert!(matches!(error, Error::Decode { page: 1, .. }), "{error:?}");
+    assert!(error.to_string().contains("max_page"), "{error}");
+    odd.assert_calls(1);
+}
+
+#[test]
+fn per_page_out_of_range_is_refused_before_any_request() {
+    for per_page in [0, 101] {
+        let server = MockServer::start();
+        let any = any_request(&server);
+        let request = client(&server).list_webhooks().per_page(per_page);
+        let expected = format!("invalid per_page {per_page}: expected between 1 and 100");
+
+        let sent = request.send().unwrap_err();
+        let mut items = request.clone().items();
+        let first_item = items.next().expect("an error").unwrap_err();
+        let first_page = request.pages().next().expect("an error").unwrap_err();
+
+        for error in [&sent, &first_item, &first_page] {
+            assert!(
+                matches!(error, Error::InvalidParameter { name: "per_page", value, .. } if *value == u64::from(per_page)),
+                "{error:?}"
+            );
+            assert_eq!(error.to_string(), expected);
+        }
+        assert!(items.next().is_none());
+        any.assert_calls(0);
+    }
+}
+
+#[test]
+fn per_page_1_and_100_are_accepted() {
+    for per_page in [1, 100] {
+        let server = MockServer::start();
+        let sent = server.mock(|when, then| {
+            when.method(GET)
+                .path(PATH)
+                .query_param("per_page", per_page.to_string());
+            then.status(200).json_body(page(1, 1, 1, [1]));
+        });
+
+        let received = client(&server).list_webhooks().per_page(per_page).send();
+
+        assert_eq!(received.expect("accepted").items.len(), 1);
+        sent.assert_calls(1);
+    }
+}
+
+#[test]
+fn page_zero_is_refused_before_any_request() {
+    let server = MockServer::start();
+    let any = any_request(&server);
+
+    let error = client(&server).list_webhooks().page(0).send().unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            Error::InvalidParameter {
+                name: "page",
+                value: 0,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    any.assert_calls(0);
+}
+
+#[test]
+fn an_empty_or_unsafe_api_key_is_refused_when_building() {
+    for key in ["", "two words", "key\r\nX-Injected: 1", "clé", "tab\tkey"] {
+        let error = Client::builder().api_key(key).build().unwrap_err();
+
+        assert!(
+            matches!(error, Error::InvalidApiKey { .. }),
+            "{key:?}: {error:?}"
+        );
+        assert!(
+            error.to_string().starts_with("invalid API key: "),
+            "{error}"
+        );
+    }
+    let missing = Client::builder().build().unwrap_err();
+    assert!(matches!(missing, Error::MissingApiKey), "{missing:?}");
+}
+
+#[test]
+fn transport_failure_wraps_the_ureq_error() {
+    // A port that was just free: connecting to it is refused.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(format!("http://127.0.0.1:{port}/v2"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+
+    let error = client.list_webhooks().send().unwrap_err();
+
+    assert!(
+        matches!(error, Error::Transport { page: 1, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().starts_with("request for page 1 failed: "),
+        "{error}"
+    );
+    let source = error.source().expect("a source");
+    assert!(source.downcast_ref::<ureq::Error>().is_some(), "{source:?}");
+}
+
+#[test]
+fn the_api_key_appears_in_no_error_text() {
+    // A hostile or debugging server echoes the key back wherever it can.
+    let server = MockServer::start();
+    let echo = format!("you sent x-APIKey: {KEY}");
+    let mut answered = Vec::new();
+    let mut errors = Vec::new();
+    for (page_no, status, body) in [
+        (
+            1,
+            401,
+            format!(r#"{{"errors": {{"authentication": "{echo}"}}}}"#),
+        ),
+        (
+            2,
+            403,
+            format!(r#"{{"error": {{"authorization": "{echo}"}}}}"#),
+        ),
+        (3, 404, format!("<html>\n{echo}\n</html>")),
+        (4, 500, format!("<pre>{echo}</pre>")),
+        (5, 200, format!("<html>{echo}</html>")),
+        (6, 200, format!(r#"{{"page": "{KEY}"}}"#)),
+        (7, 302, String::new()),
+    ] {
+        answered.push(server.mock(|when, then| {
+            when.method(GET)
+                .path(PATH)
+                .query_param("page", page_no.to_string());
+            let then = then.status(status).body(body);
+            if status == 302 {
+                then.header("location", format!("https://elsewhere.example/?key={KEY}"));
+            }
+        }));
+    }
+    let ignores_page = server.mock(|when, then| {
+        when.method(GET).path(PATH).query_param("page", "8");
+        then.status(200).json_body(page(1, 9, 9, [1]));
+    });
+    let client = builder(&server).max_retries(0).build().unwrap();
+    for page_no in 1..=7 {
+        errors.push(client.list_webhooks().page(page_no).send().unwrap_err());
+    }
+    errors.push(
+        client
+            .list_webhooks()
+            .page(8)
+            .items()
+            .next()
+            .unwrap()
+            .unwrap_err(),
+    );
+    errors.push(client.list_webhooks().per_page(0).send().unwrap_err());
+    errors.push(
+        Client::builder()
+            .api_key(format!("{KEY} "))
+            .build()
+            .unwrap_err(),
+    );
+
+    let mut texts = vec![format!("{client:?}"), format!("{:?}", builder(&server))];
+    for error in &errors {
+        let mut cause: Option<&dyn std::error::Error> = Some(error);
+        while let Some(error) = cause {
+            texts.push(format!("{error} {error:?} {error:#?}"));
+            cause = error.source();
+        }
+    }
+
+    assert_eq!(errors.len(), 10);
+    // The echo did reach the first seven errors: the key was cut out, not lost.
+    for error in &errors[..7] {
+        assert!(error.to_string().contains("[redacted]"), "{error}");
+    }
+    for text in &texts {
+        assert!(!text.contains(KEY), "the key leaked: {text}");
+    }
+    answered.iter().for_each(|mock| mock.assert_calls(1));
+    ignores_page.assert_calls(1);
+}

@@ -1,0 +1,402 @@
+//! How the iterators walk a listing: order, laziness, and exactly when they stop.
+
+mod common;
+
+use common::{client, mock_page, page, PATH};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use partoo_webhooks::{Error, WebhookItem};
+use serde_json::json;
+
+/// Answers every request no other mock matched with a status the client does
+/// not retry. httpmock tries mocks in creation order, so create this one last:
+/// its call count is then the number of requests the test did not expect.
+fn stray(server: &MockServer) -> Mock<'_> {
+    server.mock(|_, then| {
+        then.status(418).body("unexpected request");
+    })
+}
+
+fn ids(items: impl IntoIterator<Item = Result<WebhookItem, Error>>) -> Vec<u64> {
+    items
+        .into_iter()
+        .map(|item| item.expect("every item decodes").id)
+        .collect()
+}
+
+#[test]
+fn lists_every_item_of_every_page_in_order() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 5, [1, 2])),
+        mock_page(&server, 2, page(2, 3, 5, [3, 4])),
+        mock_page(&server, 3, page(3, 3, 5, [5])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(2).items());
+
+    assert_eq!(listed, [1, 2, 3, 4, 5]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn pages_yields_each_page_once_in_order() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 3, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 3, [3])),
+    ];
+    let stray = stray(&server);
+
+    let listed: Vec<(u32, usize)> = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .pages()
+        .map(|page| page.map(|page| (page.page, page.items.len())))
+        .collect::<Result<_, _>>()
+        .expect("both pages");
+
+    assert_eq!(listed, [(1, 2), (2, 1)]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn take_n_requests_only_the_pages_holding_those_items() {
+    // (n, ceil(n / per_page)) with 3 items per page.
+    for (n, requests) in [(0, 0), (1, 1), (3, 1), (4, 2), (6, 2), (7, 3), (9, 3)] {
+        let server = MockServer::start();
+        let pages = [1u32, 2, 3].map(|p| {
+            let last = u64::from(p) * 3;
+            mock_page(&server, p, page(p, 3, 9, last - 2..=last))
+        });
+        let stray = stray(&server);
+
+        let listed = ids(client(&server).list_webhooks().per_page(3).items().take(n));
+
+        assert_eq!(listed, (1..=n as u64).collect::<Vec<_>>(), "take({n})");
+        for (i, mock) in pages.iter().enumerate() {
+            assert_eq!(
+                mock.calls(),
+                usize::from(i < requests),
+                "take({n}), page {}",
+                i + 1
+            );
+        }
+        stray.assert_calls(0);
+    }
+}
+
+#[test]
+fn limit_yields_at_most_that_many_items_and_requests_only_their_pages() {
+    // (limit, ids yielded, requests) with 3 items per page and 9 in all.
+    for (limit, yielded, requests) in [(0, 0, 0), (2, 2, 1), (3, 3, 1), (4, 4, 2), (20, 9, 3)] {
+        let server = MockServer::start();
+        let pages = [1u32, 2, 3].map(|p| {
+            let last = u64::from(p) * 3;
+            mock_page(&server, p, page(p, 3, 9, last - 2..=last))
+        });
+        let stray = stray(&server);
+
+        let request = client(&server).list_webhooks().per_page(3).limit(limit);
+        let listed = ids(request.items());
+
+        assert_eq!(listed, (1..=yielded).collect::<Vec<_>>(), "limit({limit})");
+        for (i, mock) in pages.iter().enumerate() {
+            let expected = usize::from(i < requests);
+            assert_eq!(mock.calls(), expected, "limit({limit}), page {}", i + 1);
+        }
+        stray.assert_calls(0);
+    }
+}
+
+#[test]
+fn limit_counts_items_after_skipping_duplicates() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 6, [1, 2])),
+        mock_page(&server, 2, page(2, 3, 6, [2, 3])),
+        mock_page(&server, 3, page(3, 3, 6, [4, 5])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(2).limit(4));
+
+    assert_eq!(listed, [1, 2, 3, 4]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn follows_a_max_page_that_grows_during_the_listing() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 2, [1])),
+        mock_page(&server, 2, page(2, 3, 3, [2])),
+        mock_page(&server, 3, page(3, 3, 3, [3])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(1));
+
+    assert_eq!(listed, [1, 2, 3]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn stops_at_a_max_page_that_shrinks_during_the_listing() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 3, [1]));
+    let second = mock_page(&server, 2, page(2, 2, 2, [2]));
+    let third = mock_page(&server, 3, page(3, 3, 3, [3]));
+
+    let listed = ids(client(&server).list_webhooks().per_page(1));
+
+    assert_eq!(listed, [1, 2]);
+    first.assert_calls(1);
+    second.assert_calls(1);
+    third.assert_calls(0);
+}
+
+#[test]
+fn stops_when_server_returns_empty_page() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 6, [1, 2]));
+    let empty = mock_page(&server, 2, page(2, 3, 6, []));
+    let third = mock_page(&server, 3, page(3, 3, 6, [5, 6]));
+
+    let listed = ids(client(&server).list_webhooks().per_page(2));
+
+    assert_eq!(listed, [1, 2]);
+    first.assert_calls(1);
+    empty.assert_calls(1);
+    third.assert_calls(0);
+}
+
+#[test]
+fn stops_when_count_is_zero() {
+    // max_page and items still promise more, so only `count` can stop it.
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 0, [1]));
+    let second = mock_page(&server, 2, page(2, 3, 3, [2]));
+
+    let listed = ids(client(&server).list_webhooks().per_page(1));
+
+    assert_eq!(listed, [1]);
+    first.assert_calls(1);
+    second.assert_calls(0);
+}
+
+#[test]
+fn stops_when_max_page_is_zero() {
+    // count and items still promise more, so only `max_page` can stop it.
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 0, 3, [1]));
+    let second = mock_page(&server, 2, page(2, 3, 3, [2]));
+
+    let listed = ids(client(&server).list_webhooks().per_page(1));
+
+    assert_eq!(listed, [1]);
+    first.assert_calls(1);
+    second.assert_calls(0);
+}
+
+#[test]
+fn an_empty_account_costs_one_request_whatever_its_max_page() {
+    // The API does not say whether max_page is 0 or 1 when nothing matches.
+    for max_page in [0, 1] {
+        let server = MockServer::start();
+        let only = mock_page(&server, 1, page(1, max_page, 0, []));
+        let stray = stray(&server);
+
+        let listed = ids(client(&server).list_webhooks());
+
+        assert!(listed.is_empty(), "max_page {max_page}: {listed:?}");
+        only.assert_calls(1);
+        stray.assert_calls(0);
+    }
+}
+
+#[test]
+fn fails_when_server_ignores_the_page_parameter() {
+    let server = MockServer::start();
+    let always_first = server.mock(|when, then| {
+        when.method(GET).path(PATH);
+        then.status(200).json_body(page(1, 3, 6, [1, 2]));
+    });
+    let mut items = client(&server).list_webhooks().per_page(2).items();
+
+    let listed: Vec<_> = items
+        .by_ref()
+        .take(2)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items.next().expect("an error").unwrap_err();
+
+    assert_eq!(listed, [1, 2]);
+    assert!(
+        matches!(
+            error,
+            Error::PageMismatch {
+                requested: 2,
+                received: 1
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(items.next().is_none());
+    always_first.assert_calls(2);
+}
+
+#[test]
+fn yields_nothing_after_an_error_so_a_loop_that_continues_ends() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 6, [1, 2]));
+    let broken = server.mock(|when, then| {
+        when.method(GET).path(PATH).query_param("page", "2");
+        then.status(404).body("<html>gone</html>");
+    });
+    let third = mock_page(&server, 3, page(3, 3, 6, [5, 6]));
+    let mut items = client(&server).list_webhooks().per_page(2).items();
+
+    let mut outcomes = Vec::new();
+    // Bounded, so that an iterator that is not fused fails here instead of spinning.
+    for item in items.by_ref().take(10) {
+        match item {
+            Ok(item) => outcomes.push(Ok(item.id)),
+            Err(error) => {
+                outcomes.push(Err(error.page()));
+                continue;
+            }
+        }
+    }
+
+    // Every item received before the error comes first, then the error, once.
+    assert_eq!(outcomes, [Ok(1), Ok(2), Err(Some(2))]);
+    assert!(items.next().is_none(), "fused after the error");
+    first.assert_calls(1);
+    broken.assert_calls(1);
+    third.assert_calls(0);
+}
+
+#[test]
+fn pages_is_fused_after_an_error() {
+    let server = MockServer::start();
+    let broken = server.mock(|when, then| {
+        when.method(GET).path(PATH);
+        then.status(404).body("not here");
+    });
+    let mut pages = client(&server).list_webhooks().pages();
+
+    let error = pages.next().expect("an error").unwrap_err();
+
+    assert_eq!(error.status(), Some(404));
+    assert!((0..3).all(|_| pages.next().is_none()));
+    broken.assert_calls(1);
+}
+
+#[test]
+fn skips_items_already_listed_when_pages_shift() {
+    // Webhooks created mid-listing push items already seen onto later pages;
+    // a duplicate can also sit on one page.
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 8, [1, 2, 3])),
+        mock_page(&server, 2, page(2, 3, 8, [3, 4, 5])),
+        mock_page(&server, 3, page(3, 3, 8, [5, 6, 6])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(3));
+
+    assert_eq!(listed, [1, 2, 3, 4, 5, 6]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn reports_the_total_and_the_page_to_resume_from() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 5, [1, 2]));
+    let mut broken = server.mock(|when, then| {
+        when.method(GET).path(PATH).query_param("page", "2");
+        then.status(404).body("gone for now");
+    });
+    let mut items = client(&server).list_webhooks().per_page(2).items();
+
+    assert_eq!((items.total(), items.next_page()), (None, Some(1)));
+    assert_eq!(items.next().unwrap().unwrap().id, 1);
+    assert_eq!((items.total(), items.next_page()), (Some(5), Some(2)));
+    assert_eq!(items.next().unwrap().unwrap().id, 2);
+    assert!(items.next().unwrap().is_err());
+    assert_eq!(items.next_page(), Some(2), "the page that failed");
+
+    broken.assert_calls(1);
+    broken.delete();
+    let rest = [
+        mock_page(&server, 2, page(2, 3, 5, [3, 4])),
+        mock_page(&server, 3, page(3, 3, 5, [5])),
+    ];
+    let stray = stray(&server);
+    let mut resumed = client(&server).list_webhooks().per_page(2).page(2).items();
+
+    assert_eq!(ids(resumed.by_ref()), [3, 4, 5]);
+    assert_eq!((resumed.total(), resumed.next_page()), (Some(5), None));
+    first.assert_calls(1);
+    rest.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn pages_reports_the_total_and_the_next_page() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 3, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 3, [3])),
+    ];
+    let mut listing = client(&server).list_webhooks().per_page(2).pages();
+
+    assert_eq!((listing.total(), listing.next_page()), (None, Some(1)));
+    listing.next().unwrap().unwrap();
+    assert_eq!((listing.total(), listing.next_page()), (Some(3), Some(2)));
+    listing.next().unwrap().unwrap();
+    assert_eq!((listing.total(), listing.next_page()), (Some(3), None));
+    assert!(listing.next().is_none());
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+}
+
+#[test]
+fn never_requests_a_page_past_the_largest_page_number() {
+    let server = MockServer::start();
+    let last = mock_page(&server, u32::MAX, page(u32::MAX, u32::MAX, 1, [1]));
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().page(u32::MAX).items();
+
+    assert_eq!(ids(items.by_ref()), [1]);
+    assert_eq!(items.next_page(), None);
+    last.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_max_page_beyond_the_largest_page_number_is_an_error() {
+    let server = MockServer::start();
+    let first = server.mock(|when, then| {
+        when.method(GET).path(PATH).query_param("page", "1");
+        then.status(200).json_body(json!({
+            "page": 1, "max_page": u64::from(u32::MAX) + 1, "count": 1, "items": [],
+        }));
+    });
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().items();
+
+    let error = items.next().expect("an error").unwrap_err();
+
+    assert!(matches!(error, Error::Decode { page: 1, .. }), "{error:?}");
+    assert!(items.next().is_none());
+    first.assert_calls(1);
+    stray.assert_calls(0);
+}

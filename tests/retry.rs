@@ -1,0 +1,379 @@
+//! Retries: which failures are retried, how long the client waits, and what it
+//! reports when it gives up. Delays are recorded by the `sleeper`, never slept.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::raw::failure;
+use common::{builder, mock_page, page, Sleeps, KEY, PATH};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use partoo_webhooks::{Client, Error};
+
+/// A client of `server` whose waits are recorded in `sleeps` instead of slept.
+fn recording_client(server: &MockServer, sleeps: &Sleeps) -> Client {
+    sleeps.install(builder(server)).build().unwrap()
+}
+
+/// Answers `GET /v2/webhooks?page=<page>` with `status` and these headers, at
+/// most `times` times, before any mock defined later.
+fn failing<'a>(
+    server: &'a MockServer,
+    page: u32,
+    status: u16,
+    headers: &[(&str, &str)],
+    times: usize,
+) -> Mock<'a> {
+    server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("page", page.to_string())
+            .header("x-apikey", KEY);
+        let mut then = then.status(status).body("{}").up_to_n_times(times);
+        for (name, value) in headers {
+            then = then.header(*name, *value);
+        }
+    })
+}
+
+/// A date as `Retry-After` carries it: `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn http_date(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days, for dates after 1970.
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = (mp + 2) % 12; // 0 = January
+    let year = era * 400 + yoe + u64::from(month < 2);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[(days % 7) as usize],
+        MONTHS[month as usize],
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+#[test]
+fn http_date_helper_formats_the_rfc_example() {
+    let at = UNIX_EPOCH + Duration::from_secs(784_111_777);
+    assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+#[test]
+fn waits_retry_after_seconds_then_succeeds() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "7")], 1);
+    let ok = mock_page(&server, 1, page(1, 1, 2, [1, 2]));
+    let sleeps = Sleeps::default();
+
+    let received = recording_client(&server, &sleeps)
+        .list_webhooks()
+        .page(1)
+        .send()
+        .unwrap();
+
+    assert_eq!(received.items.len(), 2);
+    assert_eq!(sleeps.delays(), [Duration::from_secs(7)]);
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}
+
+#[test]
+fn waits_until_a_retry_after_http_date_then_succeeds() {
+    let server = MockServer::start();
+    let ahead = Duration::from_secs(10);
+    let date = http_date(SystemTime::now() + ahead);
+    let limited = failing(&server, 1, 429, &[("Retry-After", &date)], 1);
+    let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let sleeps = Sleeps::default();
+
+    let received = recording_client(&server, &sleeps)
+        .list_webhooks()
+        .page(1)
+        .send()
+        .unwrap();
+
+    assert_eq!(received.items.len(), 1);
+    let delays = sleeps.delays();
+    assert_eq!(delays.len(), 1);
+    // The date has whole seconds and time passes before the client reads it:
+    // the wait is a little under `ahead`, never above it.
+    assert!(
+        delays[0] <= ahead && delays[0] >= ahead - Duration::from_secs(3),
+        "waited {:?} for a date {ahead:?} ahead",
+        delays[0]
+    );
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}
+
+#[test]
+fn retry_after_longer_than_the_ceiling_fails_at_once_with_the_wait() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "120")], 10);
+    let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retry_after(Duration::from_secs(60))
+        .build()
+        .unwrap();
+
+    let error = failure(client.list_webhooks().page(1).send());
+
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited { page: 1, retry_after: Some(wait) } if wait == Duration::from_secs(120)
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("120 s"), "{error}");
+    assert_eq!(sleeps.delays(), []);
+    limited.assert_calls(1);
+    ok.assert_calls(0);
+}
+
+#[test]
+fn retries_503_twice_then_succeeds() {
+    let server = MockServer::start();
+    let unavailable = failing(&server, 1, 503, &[], 2);
+    let ok = mock_page(&server, 1, page(1, 1, 3, [1, 2, 3]));
+    let sleeps = Sleeps::default();
+
+    let received = recording_client(&server, &sleeps)
+        .list_webhooks()
+        .page(1)
+        .send()
+        .unwrap();
+
+    let ids: Vec<u64> = received.items.iter().map(|w| w.id).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(sleeps.delays().len(), 2);
+    unavailable.assert_calls(2);
+    ok.assert_calls(1);
+}
+
+#[test]
+fn retry_on_page_2_resumes_there_without_duplicates_or_gaps() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 8, [1, 2, 3]));
+    let unavailable = failing(&server, 2, 503, &[], 2);
+    let second = mock_page(&server, 2, page(2, 3, 8, [4, 5, 6]));
+    let third = mock_page(&server, 3, page(3, 3, 8, [7, 8]));
+    let sleeps = Sleeps::default();
+
+    let ids: Vec<u64> = recording_client(&server, &sleeps)
+        .list_webhooks()
+        .per_page(3)
+        .items()
+        .map(|item| item.unwrap().id)
+        .collect();
+
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(sleeps.delays().len(), 2);
+    first.assert_calls(1);
+    unavailable.assert_calls(2);
+    second.assert_calls(1);
+    third.assert_calls(1);
+}
+
+#[test]
+fn retries_each_transient_status_once_then_succeeds() {
+    for status in [429, 500, 502, 503, 504] {
+        let server = MockServer::start();
+        let transient = failing(&server, 1, status, &[], 1);
+        let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+        let sleeps = Sleeps::default();
+
+        let received = recording_client(&server, &sleeps)
+            .list_webhooks()
+            .page(1)
+            .send();
+
+        assert!(received.is_ok(), "HTTP {status}: {received:?}");
+        assert_eq!(sleeps.delays().len(), 1, "HTTP {status}");
+        transient.assert_calls(1);
+        ok.assert_calls(1);
+    }
+}
+
+#[test]
+fn gives_up_on_500_after_max_retries_plus_one_attempts() {
+    let server = MockServer::start();
+    let broken = failing(&server, 1, 500, &[], 100);
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retries(2)
+        .build()
+        .unwrap();
+
+    let error = failure(client.list_webhooks().page(1).send());
+
+    match &error {
+        Error::RetriesExhausted { attempts: 3, last } => assert!(
+            matches!(
+                **last,
+                Error::Status {
+                    page: 1,
+                    status: 500,
+                    ..
+                }
+            ),
+            "{last:?}"
+        ),
+        other => panic!("expected RetriesExhausted after 3 attempts, got {other:?}"),
+    }
+    let message = error.to_string();
+    assert!(
+        message.contains("3 attempts") && message.contains("HTTP 500"),
+        "{message}"
+    );
+    assert_eq!(error.status(), Some(500));
+    assert_eq!(sleeps.delays().len(), 2);
+    broken.assert_calls(3);
+}
+
+#[test]
+fn gives_up_on_429_reporting_the_last_wait() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "2")], 100);
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retries(1)
+        .build()
+        .unwrap();
+
+    let error = failure(client.list_webhooks().page(1).send());
+
+    match &error {
+        Error::RetriesExhausted { attempts: 2, last } => assert!(
+            matches!(**last, Error::RateLimited { page: 1, retry_after: Some(wait) } if wait == Duration::from_secs(2)),
+            "{last:?}"
+        ),
+        other => panic!("expected RetriesExhausted after 2 attempts, got {other:?}"),
+    }
+    assert_eq!(sleeps.delays(), [Duration::from_secs(2)]);
+    limited.assert_calls(2);
+}
+
+#[test]
+fn never_retries_400_401_403_404() {
+    for status in [400, 401, 403, 404] {
+        let server = MockServer::start();
+        let refused = failing(&server, 1, status, &[], 100);
+        let sleeps = Sleeps::default();
+
+        let error = failure(
+            recording_client(&server, &sleeps)
+                .list_webhooks()
+                .page(1)
+                .send(),
+        );
+
+        let expected = match status {
+            401 => matches!(error, Error::Unauthorized { page: 1, .. }),
+            403 => matches!(error, Error::Forbidden { page: 1, .. }),
+            _ => matches!(error, Error::Status { page: 1, status: s, .. } if s == status),
+        };
+        assert!(expected, "HTTP {status}: {error:?}");
+        assert_eq!(sleeps.delays(), [], "HTTP {status}");
+        refused.assert_calls(1);
+    }
+}
+
+#[test]
+fn max_retries_zero_disables_retrying() {
+    let server = MockServer::start();
+    let unavailable = failing(&server, 1, 503, &[], 100);
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retries(0)
+        .build()
+        .unwrap();
+
+    let error = failure(client.list_webhooks().page(1).send());
+
+    assert!(
+        matches!(
+            error,
+            Error::Status {
+                page: 1,
+                status: 503,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(sleeps.delays(), []);
+    unavailable.assert_calls(1);
+}
+
+#[test]
+fn backoff_delays_stay_under_the_doubling_ceiling_and_retry_max_delay() {
+    let server = MockServer::start();
+    let unavailable = failing(&server, 1, 503, &[], 100);
+    let sleeps = Sleeps::default();
+    let (base, max) = (Duration::from_millis(10), Duration::from_millis(40));
+    let client = sleeps
+        .install(builder(&server))
+        .max_retries(6)
+        .retry_base_delay(base)
+        .retry_max_delay(max)
+        .build()
+        .unwrap();
+
+    let error = failure(client.list_webhooks().page(1).send());
+
+    assert!(
+        matches!(error, Error::RetriesExhausted { attempts: 7, .. }),
+        "{error:?}"
+    );
+    let delays = sleeps.delays();
+    assert_eq!(delays.len(), 6);
+    for (retry, delay) in delays.iter().enumerate() {
+        // 10, 20, 40, then capped at 40 ms.
+        let ceiling = (base * 2u32.pow(retry as u32)).min(max);
+        assert!(
+            *delay <= ceiling,
+            "retry {retry} waited {delay:?}, above {ceiling:?}"
+        );
+    }
+    unavailable.assert_calls(7);
+}
+
+#[test]
+fn a_429_without_retry_after_waits_the_backoff() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[], 1);
+    let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .retry_base_delay(Duration::from_millis(10))
+        .retry_max_delay(Duration::from_secs(1))
+        .build()
+        .unwrap();
+
+    client.list_webhooks().page(1).send().unwrap();
+
+    let delays = sleeps.delays();
+    assert_eq!(delays.len(), 1);
+    assert!(delays[0] <= Duration::from_millis(10), "{delays:?}");
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}

@@ -1,0 +1,380 @@
+//! The API key stays home: sent on every request to the base URL's origin,
+//! never to another origin, never in clear text to a remote host, and never
+//! printed (errors, `Debug`, logs), even when a server echoes it back.
+
+mod common;
+
+use std::sync::Mutex;
+use std::thread::{self, ThreadId};
+
+use common::raw::failure;
+use common::{builder, client, mock_page, page, Sleeps, KEY, PATH};
+use httpmock::prelude::*;
+use partoo_webhooks::{Client, Error};
+
+/// Answers every request, so that any request reaching it is counted.
+fn catch_all(server: &MockServer) -> httpmock::Mock<'_> {
+    server.mock(|_, then| {
+        then.status(200)
+            .header("content-type", "application/json")
+            .json_body(page(1, 1, 1, [666]));
+    })
+}
+
+fn redirect<'a>(server: &'a MockServer, from_page: u32, location: &str) -> httpmock::Mock<'a> {
+    server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("page", from_page.to_string());
+        then.status(302).header("location", location);
+    })
+}
+
+#[test]
+fn cross_origin_redirect_is_refused_and_the_other_server_gets_nothing() {
+    let home = MockServer::start();
+    let elsewhere = MockServer::start();
+    let (home_port, other_port) = (home.port(), elsewhere.port());
+    for location in [
+        // Another port, another host on the same port, and a scheme-relative URL.
+        format!("http://127.0.0.1:{other_port}/v2/webhooks?page=1"),
+        format!("http://localhost:{home_port}/v2/webhooks?page=1"),
+        format!("//127.0.0.1:{other_port}/v2/webhooks?page=1"),
+    ] {
+        let mut moved = redirect(&home, 1, &location);
+        let mut trap = catch_all(&elsewhere);
+
+        let error = failure(client(&home).list_webhooks().page(1).send());
+
+        match &error {
+            Error::Redirect {
+                page: 1,
+                location: refused,
+                ..
+            } => assert_eq!(refused, &location),
+            other => panic!("{location}: expected a refused redirect, got {other:?}"),
+        }
+        assert!(error.to_string().contains("another origin"), "{error}");
+        // Not retried, and the other origin (including "localhost", which
+        // reaches the home server) received nothing.
+        moved.assert_calls(1);
+        trap.assert_calls(0);
+        moved.delete();
+        trap.delete();
+    }
+}
+
+#[test]
+fn same_origin_redirect_is_followed_and_carries_the_key() {
+    let server = MockServer::start();
+    let moved = redirect(&server, 1, "/v3/webhooks?page=1");
+    let target = server.mock(|when, then| {
+        when.method(GET)
+            .path("/v3/webhooks")
+            .query_param("page", "1")
+            .header("x-apikey", KEY);
+        then.status(200)
+            .header("content-type", "application/json")
+            .json_body(page(1, 1, 2, [1, 2]));
+    });
+
+    let received = client(&server).list_webhooks().page(1).send().unwrap();
+
+    assert_eq!(received.items.len(), 2);
+    moved.assert_calls(1);
+    target.assert_calls(1);
+}
+
+#[test]
+fn redirect_location_echoing_the_key_is_redacted() {
+    let home = MockServer::start();
+    let elsewhere = MockServer::start();
+    let location = elsewhere.url(format!("/steal?key={KEY}"));
+    let moved = redirect(&home, 1, &location);
+    let trap = catch_all(&elsewhere);
+
+    let error = failure(client(&home).list_webhooks().page(1).send());
+
+    match &error {
+        Error::Redirect { location, .. } => {
+            assert!(location.contains("key=[redacted]"), "{location}")
+        }
+        other => panic!("expected a refused redirect, got {other:?}"),
+    }
+    moved.assert_calls(1);
+    trap.assert_calls(0);
+}
+
+#[test]
+fn error_bodies_echoing_the_key_are_redacted() {
+    let echoed = format!("no such key: {KEY}");
+    for (status, body) in [
+        (
+            401,
+            format!(r#"{{"errors":{{"authentication":"{echoed}"}}}}"#),
+        ),
+        (
+            403,
+            format!(r#"{{"error":{{"authorization":"{echoed}"}}}}"#),
+        ),
+        (404, format!("<html><body>{echoed}</body></html>")),
+        (500, format!("<html><body>{echoed}</body></html>")),
+    ] {
+        let server = MockServer::start();
+        let echo = server.mock(|when, then| {
+            when.method(GET).path(PATH);
+            then.status(status).body(&body);
+        });
+        let client = builder(&server).max_retries(1).build().unwrap();
+
+        let error = failure(client.list_webhooks().page(1).send());
+
+        assert_eq!(error.status(), Some(status));
+        assert!(error.to_string().contains("[redacted]"), "{error}");
+        echo.assert_calls(if status == 500 { 2 } else { 1 });
+    }
+}
+
+#[test]
+fn decode_errors_quoting_the_key_are_redacted() {
+    let server = MockServer::start();
+    // The key lands both in the excerpt and in serde's "invalid type: string ..." message.
+    let body = format!(r#"{{"page":"{KEY}","max_page":1,"count":0,"items":[]}}"#);
+    let echo = server.mock(|when, then| {
+        when.method(GET).path(PATH);
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(&body);
+    });
+
+    let error = failure(client(&server).list_webhooks().page(1).send());
+
+    match &error {
+        Error::Decode {
+            page: 1, excerpt, ..
+        } => assert!(excerpt.contains("[redacted]"), "{excerpt}"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    echo.assert_calls(1);
+}
+
+#[test]
+fn api_key_header_is_sent_on_every_request_including_retries() {
+    let server = MockServer::start();
+    let keyless = server.mock(|when, then| {
+        when.header_missing("x-apikey");
+        then.status(599);
+    });
+    let first = mock_page(&server, 1, page(1, 3, 5, [1, 2]));
+    let unavailable = server.mock(|when, then| {
+        when.path(PATH)
+            .query_param("page", "2")
+            .header("x-apikey", KEY);
+        then.status(503).up_to_n_times(1);
+    });
+    let second = mock_page(&server, 2, page(2, 3, 5, [3, 4]));
+    let third = mock_page(&server, 3, page(3, 3, 5, [5]));
+
+    let ids: Vec<u64> = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .items()
+        .map(|item| item.unwrap().id)
+        .collect();
+
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    keyless.assert_calls(0);
+    first.assert_calls(1);
+    unavailable.assert_calls(1);
+    second.assert_calls(1);
+    third.assert_calls(1);
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_at_build() {
+    // Never contacted: build() refuses before any client exists to send with.
+    for url in [
+        "http://example.invalid/v2",
+        "http://10.255.255.1/v2",
+        "http://localhost.example.invalid/v2",
+    ] {
+        let result = Client::builder().api_key(KEY).base_url(url).build();
+
+        let error = failure(result);
+
+        match &error {
+            Error::InvalidBaseUrl { url: refused, .. } => assert_eq!(refused, url),
+            other => panic!("{url}: expected InvalidBaseUrl, got {other:?}"),
+        }
+        assert!(error.to_string().contains("clear text"), "{error}");
+    }
+}
+
+#[test]
+fn allow_insecure_http_permits_a_remote_plain_http_base_url() {
+    for url in ["http://example.invalid/v2", "http://10.255.255.1/v2"] {
+        let client = Client::builder()
+            .api_key(KEY)
+            .base_url(url)
+            .allow_insecure_http(true)
+            .build()
+            .unwrap();
+
+        assert_eq!(client.base_url(), url);
+    }
+}
+
+#[test]
+fn https_and_loopback_http_base_urls_are_accepted() {
+    for url in [
+        "https://api.partoo.co/v2",
+        "https://api.sandbox.partoo.co/v2",
+        "http://127.0.0.1:1/v2",
+        "http://localhost:1/v2",
+        "http://[::1]:1/v2",
+    ] {
+        let client = Client::builder().api_key(KEY).base_url(url).build();
+
+        assert_eq!(
+            client.map(|c| c.base_url().to_owned()).ok().as_deref(),
+            Some(url)
+        );
+    }
+}
+
+#[test]
+fn api_key_with_a_newline_a_space_or_nothing_is_refused_at_build() {
+    for key in [
+        format!("{KEY}\n"),
+        format!("{KEY}\r\nX-Injected: 1"),
+        format!("{KEY} more"),
+        format!("\t{KEY}"),
+        format!("{KEY}é"),
+        String::new(),
+    ] {
+        let error = failure(Client::builder().api_key(key.as_str()).build());
+
+        assert!(
+            matches!(error, Error::InvalidApiKey { .. }),
+            "{key:?}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_api_key_is_refused_at_build() {
+    let error = failure(Client::builder().build());
+
+    assert!(matches!(error, Error::MissingApiKey), "{error:?}");
+}
+
+#[test]
+fn debug_output_never_shows_the_key() {
+    let builder = Client::builder().api_key(KEY);
+    let client = builder.clone().build().unwrap();
+    let request = client.list_webhooks().org_id(7);
+
+    for text in [format!("{builder:?}"), format!("{client:#?}")] {
+        assert!(!text.contains(KEY), "the API key leaked into {text}");
+        assert!(text.contains("[redacted]"), "{text}");
+    }
+    for text in [
+        format!("{request:?}"),
+        format!("{:?}", request.clone().pages()),
+        format!("{:?}", request.items()),
+    ] {
+        assert!(!text.contains(KEY), "the API key leaked into {text}");
+    }
+}
+
+/// The log records of the client and of ureq, with the thread that emitted
+/// them: the client is blocking, so a test's records are those of its thread.
+/// (httpmock's server runs in-process and logs what it receives, key
+/// included; that is the fake server's business, not the client's.)
+static RECORDS: Mutex<Vec<(ThreadId, String)>> = Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record) {
+        let target = record.target();
+        if !(target.starts_with("partoo_webhooks") || target.starts_with("ureq")) {
+            return;
+        }
+        let line = format!("{} {target}: {}", record.level(), record.args());
+        RECORDS.lock().unwrap().push((thread::current().id(), line));
+    }
+
+    fn flush(&self) {}
+}
+
+#[test]
+fn logs_never_contain_the_key() {
+    // Global, so set once; records of the other tests, on other threads, are ignored.
+    let _ = log::set_logger(&Capture);
+    log::set_max_level(log::LevelFilter::Trace);
+    let server = MockServer::start();
+    let limited = server.mock(|when, then| {
+        when.path(PATH).query_param("page", "1");
+        then.status(429)
+            .header("retry-after", "0")
+            .body(format!("slow down, {KEY}"))
+            .up_to_n_times(1);
+    });
+    let moved = redirect(&server, 1, "/v2/webhooks/?page=1");
+    let target = server.mock(|when, then| {
+        when.path("/v2/webhooks/").header("x-apikey", KEY);
+        then.status(401)
+            .body(format!(r#"{{"errors":{{"authentication":"bad {KEY}"}}}}"#));
+    });
+    // Not a Location echoing the key: with trace enabled ureq logs response
+    // headers, Location included, verbatim, and nothing in this crate can filter
+    // ureq's records. Such a redirect is refused; its error is checked elsewhere.
+    let elsewhere = redirect(&server, 2, "http://127.0.0.1:1/v2/webhooks?page=2");
+    let sleeps = Sleeps::default();
+    let client = sleeps.install(builder(&server)).build().unwrap();
+
+    let unauthorized = failure(client.list_webhooks().page(1).send());
+    let redirected = failure(client.list_webhooks().page(2).send());
+
+    assert!(
+        matches!(unauthorized, Error::Unauthorized { page: 1, .. }),
+        "{unauthorized:?}"
+    );
+    assert!(
+        matches!(redirected, Error::Redirect { page: 2, .. }),
+        "{redirected:?}"
+    );
+    limited.assert_calls(1);
+    moved.assert_calls(1);
+    target.assert_calls(1);
+    elsewhere.assert_calls(1);
+    let me = thread::current().id();
+    let records: Vec<String> = RECORDS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(thread, _)| *thread == me)
+        .map(|(_, line)| line.clone())
+        .collect();
+    assert!(
+        records.iter().any(|r| r.contains("GET /v2/webhooks")),
+        "the client's own request records were captured: {records:#?}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.starts_with("WARN") && r.contains("retrying")),
+        "the retry was logged: {records:#?}"
+    );
+    for record in &records {
+        assert!(
+            !record.contains(KEY),
+            "the API key leaked into the log: {record}"
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! What a user writes: building a client, the list request and its query,
+//! and the webhook model as decoded from the API.
+
+mod common;
+
+use common::{client, mock_page, page, webhook, KEY, PATH};
+use httpmock::prelude::*;
+use partoo_webhooks::{
+    Client, CustomHeaderError, CustomHeaders, Error, EventType, Page, WebhookItem, PRODUCTION_URL,
+    SANDBOX_URL,
+};
+use serde_json::json;
+
+#[test]
+fn send_sends_only_the_parameters_that_were_set() {
+    let server = MockServer::start();
+    let bare = server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .header("x-apikey", KEY)
+            .query_param_missing("page")
+            .query_param_missing("per_page")
+            .query_param_missing("org_id");
+        then.status(200).json_body(page(1, 1, 1, [1]));
+    });
+
+    let received = client(&server).list_webhooks().send().expect("one page");
+
+    assert_eq!((received.page, received.items.len()), (1, 1));
+    bare.assert_calls(1);
+}
+
+#[test]
+fn send_sends_org_id_page_and_per_page() {
+    let server = MockServer::start();
+    let second = server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("org_id", "7")
+            .query_param("page", "2")
+            .query_param("per_page", "50");
+        then.status(200).json_body(page(2, 3, 101, [51, 52]));
+    });
+
+    let received: Page<WebhookItem> = client(&server)
+        .list_webhooks()
+        .org_id(7)
+        .per_page(50)
+        .page(2)
+        .send()
+        .expect("page 2");
+
+    assert_eq!(
+        (received.page, received.max_page, received.count),
+        (2, 3, 101)
+    );
+    let ids: Vec<u64> = received.items.iter().map(|item| item.id).collect();
+    assert_eq!(ids, [51, 52]);
+    second.assert_calls(1);
+}
+
+#[test]
+fn every_request_of_a_listing_carries_org_id_and_per_page_100_by_default() {
+    for (per_page, sent) in [(None, "100"), (Some(25), "25")] {
+        let server = MockServer::start();
+        let pages = [1u32, 2].map(|p| {
+            server.mock(move |when, then| {
+                when.method(GET)
+                    .path(PATH)
+                    .query_param("org_id", "7")
+                    .query_param("page", p.to_string())
+                    .query_param("per_page", sent);
+                then.status(200).json_body(page(p, 2, 2, [p.into()]));
+            })
+        });
+        let mut request = client(&server).list_webhooks().org_id(7);
+        if let Some(per_page) = per_page {
+            request = request.per_page(per_page);
+        }
+
+        let listed: Vec<u64> = request.items().map(|item| item.unwrap().id).collect();
+
+        assert_eq!(listed, [1, 2], "per_page {per_page:?}");
+        pages.iter().for_each(|mock| mock.assert_calls(1));
+    }
+}
+
+#[test]
+fn nothing_is_sent_until_send_or_the_first_next() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let request = client(&server).list_webhooks().per_page(10);
+
+    let mut items = request.clone().items();
+    let pages = request.clone().pages();
+    let iterator = request.clone().into_iter();
+    first.assert_calls(0);
+
+    assert_eq!(items.next().unwrap().unwrap().id, 1);
+    drop((pages, iterator));
+    first.assert_calls(1);
+}
+
+#[test]
+fn a_cloned_request_lists_again_from_the_start() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 2, [1])),
+        mock_page(&server, 2, page(2, 2, 2, [2])),
+    ];
+    let request = client(&server).list_webhooks().per_page(1);
+
+    let once: Vec<u64> = request.clone().items().map(|i| i.unwrap().id).collect();
+    let twice: Vec<u64> = request.items().map(|i| i.unwrap().id).collect();
+
+    assert_eq!((once, twice), (vec![1, 2], vec![1, 2]));
+    pages.iter().for_each(|mock| mock.assert_calls(2));
+}
+
+#[test]
+fn iterating_the_request_lists_every_item() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 3, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 3, [3])),
+    ];
+
+    let mut listed = Vec::new();
+    for item in client(&server).list_webhooks().per_page(2) {
+        listed.push(item.unwrap().id);
+    }
+
+    assert_eq!(listed, [1, 2, 3]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+}
+
+#[test]
+fn decodes_every_field_under_the_api_names() {
+    let server = MockServer::start();
+    let mut with_headers = webhook(2);
+    with_headers["event_type"] = json!("lead_received");
+    with_headers["custom_headers"] = json!({ "X-Auth-Token": "s3cret", "X-Tenant": "a" });
+    let only = mock_page(
+        &server,
+        1,
+        json!({ "page": 1, "max_page": 1, "count": 2, "items": [webhook(1), with_headers] }),
+    );
+
+    let received = client(&server).list_webhooks().page(1).send().unwrap();
+
+    let created = "2024-11-27T16:10:44.929678Z";
+    let first = WebhookItem::new(
+        1,
+        "https://hooks.example.com/1",
+        EventType::BusinessCreated,
+        created,
+        created,
+        7,
+    );
+    let mut second = WebhookItem::new(
+        2,
+        "https://hooks.example.com/2",
+        EventType::LeadReceived,
+        created,
+        created,
+        7,
+    );
+    second.custom_headers = Some(CustomHeaders::from_iter([
+        ("X-Auth-Token", "s3cret"),
+        ("X-Tenant", "a"),
+    ]));
+    assert_eq!(received.items, [first, second]);
+    only.assert_calls(1);
+}
+
+#[test]
+fn unknown_event_types_and_unknown_fields_do_not_break_a_listing() {
+    let server = MockServer::start();
+    let mut unknown = webhook(1);
+    unknown["event_type"] = json!("review_created");
+    unknown["secret_sauce"] = json!({ "nested": [1, 2] });
+    let mut null_headers = webhook(2);
+    null_headers["custom_headers"] = json!(null);
+    let only = mock_page(
+        &server,
+        1,
+        json!({
+            "page": 1, "max_page": 1, "count": 3, "next_cursor": null,
+            "items": [unknown, null_headers, webhook(3)],
+        }),
+    );
+
+    let listed: Vec<WebhookItem> = client(&server)
+        .list_webhooks()
+        .items()
+        .collect::<Result<_, _>>()
+        .expect("every item decodes");
+
+    assert_eq!(listed.len(), 3);
+    let new = &listed[0].event_type;
+    assert_eq!(*new, EventType::Other("review_created".to_owned()));
+    assert_eq!(
+        (new.as_str(), new.to_string()),
+        ("review_created", "review_created".to_owned())
+    );
+    assert_eq!(
+        serde_json::to_value(&listed[0]).unwrap()["event_type"],
+        "review_created"
+    );
+    assert_eq!(
+        (
+            listed[1].custom_headers.as_ref(),
+            listed[2].custom_headers.as_ref()
+        ),
+        (None, None)
+    );
+    only.assert_calls(1);
+}
+
+#[test]
+fn event_types_read_and_write_the_api_strings() {
+    let names = [
+        "business_created",
+        "business_updated",
+        "business_deleted",
+        "message_updated",
+        "message_created",
+        "lead_received",
+    ];
+    for (known, name) in EventType::KNOWN.into_iter().zip(names) {
+        assert_eq!(name.parse::<EventType>(), Ok(known.clone()));
+        assert_eq!((known.as_str(), known.to_string()), (name, name.to_owned()));
+        assert_eq!(serde_json::to_value(&known).unwrap(), name);
+        assert_eq!(
+            serde_json::from_value::<EventType>(json!(name)).unwrap(),
+            known
+        );
+    }
+}
+
+#[test]
+fn custom_headers_validate_names_the_rule_broken() {
+    let long_name = format!("X-{}", "a".repeat(127));
+    let long_value = "v".repeat(513);
+    let six: Vec<(String, &str)> = (0..6).map(|i| (format!("X-H{i}"), "v")).collect();
+    type Broken = fn(&CustomHeaderError) -> bool;
+    let cases: [(CustomHeaders, Broken); 7] = [
+        (CustomHeaders::from_iter(six), |e| {
+            matches!(e, CustomHeaderError::TooMany { count: 6 })
+        }),
+        (CustomHeaders::from_iter([("Auth", "v")]), |e| {
+            matches!(e, CustomHeaderError::MissingXPrefix { .. })
+        }),
+        (CustomHeaders::from_iter([("x-PARTOO-id", "v")]), |e| {
+            matches!(e, CustomHeaderError::ReservedPrefix { .. })
+        }),
+        (CustomHeaders::from_iter([(long_name.as_str(), "v")]), |e| {
+            matches!(e, CustomHeaderError::NameTooLong { chars: 129, .. })
+        }),
+        (
+            CustomHeaders::from_iter([("X-A", long_value.as_str())]),
+            |e| matches!(e, CustomHeaderError::ValueTooLong { chars: 513, .. }),
+        ),
+        (CustomHeaders::from_iter([("X-A:B", "v")]), |e| {
+            matches!(
+                e,
+                CustomHeaderError::ForbiddenCharacter { character: ':', .. }
+            )
+        }),
+        (
+            CustomHeaders::from_iter([("X-A", "v\r\nX-Injected: 1")]),
+            |e| matches!(e, CustomHeaderError::ControlCharacter { .. }),
+        ),
+    ];
+    for (headers, broken) in cases {
+        let error = headers.validate().expect_err("a broken rule");
+        assert!(broken(&error), "{headers:?}: {error:?}");
+    }
+    let five_at_the_limits = CustomHeaders::from_iter([
+        (format!("x-{}", "a".repeat(126)), "v".repeat(512)),
+        ("X-B".to_owned(), String::new()),
+        ("X-C".to_owned(), "c".to_owned()),
+        ("X-D".to_owned(), "d".to_owned()),
+        ("X-My-Partoo".to_owned(), "e".to_owned()),
+    ]);
+    assert_eq!(five_at_the_limits.validate(), Ok(()));
+}
+
+#[test]
+fn constructors_choose_the_documented_base_urls() {
+    assert_eq!(Client::new(KEY).unwrap().base_url(), PRODUCTION_URL);
+    let sandbox = Client::builder().api_key(KEY).sandbox().build().unwrap();
+    assert_eq!(sandbox.base_url(), SANDBOX_URL);
+    let trailing = Client::builder()
+        .api_key(KEY)
+        .base_url("http://127.0.0.1:1/v2/")
+        .build()
+        .unwrap();
+    assert_eq!(trailing.base_url(), "http://127.0.0.1:1/v2");
+}
+
+#[test]
+fn from_env_reads_the_key_and_an_optional_base_url() {
+    // The only test of this binary that touches these variables.
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 1, 1, [1]));
+
+    std::env::remove_var("PARTOO_API_KEY");
+    std::env::set_var("PARTOO_BASE_URL", server.url("/v2"));
+    let missing = Client::from_env().unwrap_err();
+    std::env::set_var("PARTOO_API_KEY", KEY);
+    let from_env = Client::from_env().unwrap();
+    let listed = from_env.list_webhooks().page(1).send();
+    std::env::set_var("PARTOO_BASE_URL", "");
+    let default_url = Client::from_env().unwrap();
+    std::env::remove_var("PARTOO_API_KEY");
+    std::env::remove_var("PARTOO_BASE_URL");
+
+    assert!(matches!(missing, Error::MissingApiKey), "{missing:?}");
+    assert_eq!(listed.expect("page 1 with the key").items.len(), 1);
+    assert_eq!(default_url.base_url(), PRODUCTION_URL);
+    first.assert_calls(1);
+}
