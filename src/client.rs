@@ -150,19 +150,25 @@ impl Client {
         let mut url = request.url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let started = Instant::now();
-            let mut response = self
+            let result = self
                 .inner
                 .agent
                 .get(&url)
                 .header(API_KEY_HEADER, self.inner.api_key.0.clone())
-                .call()
-                .map_err(|e| self.transport_error(page, e))?;
+                .call();
+            if log::log_enabled!(log::Level::Debug) {
+                let outcome = match &result {
+                    Ok(response) => response.status().as_u16().to_string(),
+                    Err(error) => format!("failed ({error})"),
+                };
+                log::debug!(
+                    "GET {} -> {outcome} (page {page}, attempt {attempt}, {} ms)",
+                    path_and_query(&url),
+                    started.elapsed().as_millis()
+                );
+            }
+            let mut response = result.map_err(|e| self.transport_error(page, e))?;
             let status = response.status().as_u16();
-            log::debug!(
-                "GET {} -> {status} (page {page}, attempt {attempt}, {} ms)",
-                path_and_query(&url),
-                started.elapsed().as_millis()
-            );
             let location = response.headers().get("location");
             if let (300..=399, Some(location)) = (status, location) {
                 let location = self.redact(&String::from_utf8_lossy(location.as_bytes()));

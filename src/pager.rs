@@ -150,6 +150,14 @@ impl<T, K: Hash + Eq> Pages<T, K> {
 
     fn stop(&mut self, state: State) {
         self.state = state;
+        self.join_ahead();
+    }
+}
+
+impl<T, K> Pages<T, K> {
+    /// Waits for the prefetching threads, each making at most one request, and
+    /// drops what they fetched: nothing outlives the listing.
+    fn join_ahead(&mut self) {
         for (_, handle) in self.ahead.drain(..) {
             let _ = handle.join();
         }
@@ -236,11 +244,8 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Pages<T, K
 impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> FusedIterator for Pages<T, K> {}
 
 impl<T, K> Drop for Pages<T, K> {
-    /// Waits for prefetching threads, each at most one request, so none outlives the listing.
     fn drop(&mut self) {
-        for (_, handle) in self.ahead.drain(..) {
-            let _ = handle.join();
-        }
+        self.join_ahead();
     }
 }
 
