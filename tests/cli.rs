@@ -106,6 +106,18 @@ fn list_two_pages(format: &str) -> String {
     run.stdout
 }
 
+/// The `id` of each line of jsonl output.
+fn jsonl_ids(stdout: &str) -> Vec<u64> {
+    stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
 #[test]
 fn jsonl_prints_one_object_per_line_with_the_api_field_names() {
     let stdout = list_two_pages("jsonl");
@@ -199,15 +211,7 @@ fn limit_requests_only_the_pages_it_needs() {
         .collect();
     let run = run(&mut list(&server, &["--per-page", "2", "--limit", "3"]));
     assert_eq!(run.status, 0, "{run:#?}");
-    let ids: Vec<u64> = run
-        .stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line).unwrap()["id"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let ids = jsonl_ids(&run.stdout);
     assert_eq!(ids, [1, 2, 3]);
     pages[0].assert_calls(1);
     pages[1].assert_calls(1);
@@ -613,15 +617,7 @@ fn prefetch_keeps_the_output_in_page_order() {
         .collect();
     let run = run(&mut list(&server, &["--per-page", "2", "--prefetch", "3"]));
     assert_eq!(run.status, 0, "{run:#?}");
-    let ids: Vec<u64> = run
-        .stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line).unwrap()["id"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let ids = jsonl_ids(&run.stdout);
     assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8]);
     for page in &pages {
         page.assert_calls(1);
