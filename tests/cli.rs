@@ -227,7 +227,7 @@ fn limit_with_prefetch_requests_no_page_past_the_limit() {
     let args = ["--per-page", "2", "--limit", "5", "--prefetch", "4"];
     let run = run(&mut list(&server, &args));
     assert_eq!(run.status, 0, "{run:#?}");
-    assert_eq!(run.stdout.lines().count(), 5);
+    assert_eq!(jsonl_ids(&run.stdout), [1, 2, 3, 4, 5]);
     let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
     assert_eq!(calls, [1, 1, 1, 0, 0, 0]);
 }
