@@ -8,7 +8,7 @@ use std::thread::{self, JoinHandle};
 
 use serde::de::DeserializeOwned;
 
-use crate::pagination::Listing;
+use crate::pagination::{Listing, PageRequest};
 use crate::retry::Failure;
 use crate::{Client, Error, Page};
 
@@ -148,6 +148,13 @@ impl<T, K: Hash + Eq> Pages<T, K> {
         Ok(received)
     }
 
+    /// The request for one page of this iteration.
+    fn request(&self, page: u32) -> PageRequest {
+        let per_page = Some(self.listing.iteration_per_page());
+        self.listing
+            .request(self.client.base_url(), Some(page), per_page)
+    }
+
     fn stop(&mut self, state: State) {
         self.state = state;
         self.join_ahead();
@@ -177,10 +184,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Pages<T, K> {
                 }
             }
         }
-        let per_page = Some(self.listing.iteration_per_page());
-        let request = self
-            .listing
-            .request(self.client.base_url(), Some(page), per_page);
+        let request = self.request(page);
         self.client.fetch(&request, &mut self.buf, earlier)
     }
 
@@ -201,11 +205,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Pages<T, K> {
             .min(max_page);
         let mut next = self.ahead.back().map_or(page, |(queued, _)| *queued) + 1;
         while next <= last {
-            let client = self.client.clone();
-            let per_page = Some(self.listing.iteration_per_page());
-            let request = self
-                .listing
-                .request(client.base_url(), Some(next), per_page);
+            let (client, request) = (self.client.clone(), self.request(next));
             let spawned = thread::Builder::new()
                 .name(format!("partoo-prefetch-{next}"))
                 .spawn(move || client.attempt(&request, 1, &mut Vec::new()));
