@@ -240,8 +240,19 @@ impl Client {
     fn transport_error(&self, page: u32, source: ureq::Error) -> Error {
         match source {
             ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge { page, limit },
-            ureq::Error::Timeout(_) => Error::Timeout { page, source },
-            source => Error::Transport { page, source },
+            ureq::Error::Timeout(_) => Error::Timeout {
+                page,
+                source: source.into(),
+            },
+            // Refused, reset, or closed early: another connection may well work.
+            ureq::Error::Io(_) | ureq::Error::ConnectionFailed => Error::Connection {
+                page,
+                source: source.into(),
+            },
+            source => Error::Transport {
+                page,
+                source: source.into(),
+            },
         }
     }
 
@@ -281,12 +292,12 @@ impl Client {
         text.replace(self.inner.api_key.as_str(), "[redacted]")
     }
 
-    fn redact_serde(&self, error: serde_json::Error) -> serde_json::Error {
+    fn redact_serde(&self, error: serde_json::Error) -> crate::error::Cause {
         let text = error.to_string();
         if text.contains(self.inner.api_key.as_str()) {
-            serde::de::Error::custom(self.redact(&text))
+            self.redact(&text).into()
         } else {
-            error
+            error.into()
         }
     }
 }

@@ -68,13 +68,15 @@ pub enum Error {
         message: String,
     },
     /// A success response whose body is not the expected JSON.
+    ///
+    /// The decoder's message is the [`source`](std::error::Error::source).
     Decode {
         /// The page requested.
         page: u32,
-        /// The start of the body, for diagnosis.
+        /// The start of the body, for diagnosis (the API key cut out).
         excerpt: String,
         /// What the decoder said.
-        source: serde_json::Error,
+        source: Cause,
     },
     /// The response body is larger than the configured limit; the rest was not read.
     BodyTooLarge {
@@ -83,25 +85,37 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
-    /// The request did not complete in time (connecting, or the whole request).
+    /// The request did not complete in time. Retried.
+    ///
+    /// Which phase ran out (connecting, waiting for the answer, reading the
+    /// body) is said by the [`source`](std::error::Error::source).
     Timeout {
         /// The page requested.
         page: u32,
-        /// ureq's error, which says which timeout fired.
-        source: ureq::Error,
+        /// The HTTP library's error.
+        source: Cause,
     },
-    /// The request failed below HTTP: connection refused or reset, a body cut short, TLS, DNS.
+    /// The connection failed or broke: refused, reset, or closed before the
+    /// whole answer arrived. Retried.
+    Connection {
+        /// The page requested.
+        page: u32,
+        /// The HTTP library's error.
+        source: Cause,
+    },
+    /// Another failure below HTTP, which asking again would not mend: the host
+    /// name does not resolve, the answer is not HTTP, a proxy refused. Not retried.
     Transport {
         /// The page requested.
         page: u32,
-        /// ureq's error.
-        source: ureq::Error,
+        /// The HTTP library's error.
+        source: Cause,
     },
     /// The server redirected somewhere the client will not follow with the API key.
     Redirect {
         /// The page requested.
         page: u32,
-        /// Where the server wanted the client to go.
+        /// Where the server wanted the client to go (the API key cut out).
         location: String,
         /// Why the client refused.
         reason: &'static str,
@@ -115,7 +129,31 @@ pub enum Error {
         /// The `page` in the server's answer.
         received: u32,
     },
-    /// A retryable failure persisted through every allowed retry.
+    /// The server kept announcing more pages after the listing had already
+    /// yielded more items than the server's `count` plus one page.
+    ///
+    /// A server whose `max_page` runs ahead of `page` would otherwise be listed
+    /// forever.
+    Runaway {
+        /// The page that went past the bound.
+        page: u32,
+        /// The `count` of that page.
+        count: u64,
+        /// How many items the listing had yielded, with that page.
+        listed: u64,
+    },
+    /// A page came back empty before the `max_page` that same answer announced:
+    /// the listing is incomplete, and is not reported as complete.
+    EmptyPage {
+        /// The empty page.
+        page: u32,
+        /// The `max_page` of that answer.
+        max_page: u32,
+        /// The `count` of that answer.
+        count: u64,
+    },
+    /// A retryable failure persisted through every allowed retry. The last
+    /// failure is also the [`source`](std::error::Error::source).
     RetriesExhausted {
         /// How many requests were made for the page.
         attempts: u32,
@@ -123,6 +161,12 @@ pub enum Error {
         last: Box<Error>,
     },
 }
+
+/// The underlying error of an [`Error`]: from the HTTP library, the JSON
+/// decoder or the system. Its type is not part of this crate's API, so that
+/// upgrading those libraries is not a breaking change; read it through
+/// [`std::error::Error::source`] or its `Display`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
     /// The HTTP status of the failed response, if the failure was one.
@@ -139,7 +183,7 @@ impl Error {
         }
     }
 
-    /// The page whose request failed, if the error comes from a request.
+    /// The page whose request failed, if the error comes from a listing.
     pub fn page(&self) -> Option<u32> {
         match self {
             Error::Unauthorized { page, .. }
@@ -149,16 +193,44 @@ impl Error {
             | Error::Decode { page, .. }
             | Error::BodyTooLarge { page, .. }
             | Error::Timeout { page, .. }
+            | Error::Connection { page, .. }
             | Error::Transport { page, .. }
-            | Error::Redirect { page, .. } => Some(*page),
+            | Error::Redirect { page, .. }
+            | Error::Runaway { page, .. }
+            | Error::EmptyPage { page, .. } => Some(*page),
             Error::PageMismatch { requested, .. } => Some(*requested),
             Error::RetriesExhausted { last, .. } => last.page(),
             Error::MissingApiKey | Error::InvalidApiKey { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
         }
     }
+
+    /// Whether the request ran out of time, looking through
+    /// [`Error::RetriesExhausted`] at the last failure.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::RetriesExhausted { last, .. } => last.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// Whether asking again later may succeed: HTTP 429, 500, 502, 503 and 504,
+    /// timeouts, and connections that failed or broke. These are the failures
+    /// the client retries itself; [`Error::RetriesExhausted`] is one of them
+    /// that persisted.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Timeout { .. } | Error::Connection { .. } => true,
+            Error::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Error::RetriesExhausted { last, .. } => last.is_retryable(),
+            _ => false,
+        }
+    }
 }
 
+/// Describes this error alone; its cause, if any, is its `source()`, which
+/// reporters such as `anyhow` print after it.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -192,24 +264,22 @@ impl fmt::Display for Error {
                 status,
                 message,
             } => write!(f, "HTTP {status} on page {page}: {message}"),
-            Error::Decode {
-                page,
-                excerpt,
-                source,
-            } => write!(
+            Error::Decode { page, excerpt, .. } => write!(
                 f,
-                "cannot decode page {page}: {source}; the body starts with {excerpt:?}"
+                "cannot decode page {page}, whose body starts with {excerpt:?}"
             ),
             Error::BodyTooLarge { page, limit } => write!(
                 f,
                 "the body of page {page} is larger than the limit of {limit} bytes"
             ),
-            Error::Timeout { page, source } => {
-                write!(f, "request for page {page} timed out ({source})")
+            Error::Timeout { page, .. } => write!(f, "request for page {page} timed out"),
+            Error::Connection { page, .. } => {
+                write!(
+                    f,
+                    "the connection failed during the request for page {page}"
+                )
             }
-            Error::Transport { page, source } => {
-                write!(f, "request for page {page} failed: {source}")
-            }
+            Error::Transport { page, .. } => write!(f, "request for page {page} failed"),
             Error::Redirect {
                 page,
                 location,
@@ -225,9 +295,28 @@ impl fmt::Display for Error {
                 f,
                 "asked for page {requested} but the server answered page {received}"
             ),
-            Error::RetriesExhausted { attempts, last } => {
-                write!(f, "gave up after {attempts} attempts: {last}")
-            }
+            Error::Runaway {
+                page,
+                count,
+                listed,
+            } => write!(
+                f,
+                "page {page} goes past the server's count: {listed} items listed \
+                 for a count of {count}, and the server still announces more pages"
+            ),
+            Error::EmptyPage {
+                page,
+                max_page,
+                count,
+            } => write!(
+                f,
+                "page {page} is empty although the server announces {max_page} pages \
+                 and {count} items: the listing is incomplete"
+            ),
+            Error::RetriesExhausted { attempts, last } => match last.page() {
+                Some(page) => write!(f, "gave up on page {page} after {attempts} attempts"),
+                None => write!(f, "gave up after {attempts} attempts"),
+            },
         }
     }
 }
@@ -235,10 +324,46 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Decode { source, .. } => Some(source),
-            Error::Timeout { source, .. } | Error::Transport { source, .. } => Some(source),
+            Error::Decode { source, .. }
+            | Error::Timeout { source, .. }
+            | Error::Connection { source, .. }
+            | Error::Transport { source, .. } => Some(source.as_ref()),
             Error::RetriesExhausted { last, .. } => Some(last.as_ref()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn display_does_not_repeat_the_cause() {
+        let cause = "connection reset by peer";
+        let error = Error::Connection {
+            page: 3,
+            source: cause.into(),
+        };
+        let exhausted = Error::RetriesExhausted {
+            attempts: 4,
+            last: Box::new(error),
+        };
+        assert_eq!(exhausted.to_string(), "gave up on page 3 after 4 attempts");
+        let last = exhausted.source().expect("the last failure");
+        assert_eq!(
+            last.to_string(),
+            "the connection failed during the request for page 3"
+        );
+        assert_eq!(last.source().map(|c| c.to_string()).as_deref(), Some(cause));
+        assert!(exhausted.is_retryable());
+        assert_eq!(exhausted.page(), Some(3));
+    }
+
+    #[test]
+    fn errors_can_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<Error>();
     }
 }

@@ -77,7 +77,7 @@ mod webhooks;
 pub use client::Client;
 pub use config::{ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use custom_headers::{CustomHeaderError, CustomHeaders};
-pub use error::Error;
+pub use error::{Cause, Error};
 pub use pager::{Items, Pages};
 pub use pagination::Page;
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};

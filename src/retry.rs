@@ -60,7 +60,7 @@ impl RetryPolicy {
                     Err(failure) => failure,
                 },
             };
-            if !is_retryable(&failure.error) {
+            if !failure.error.is_retryable() {
                 return Err(failure.error);
             }
             let delay = match failure.retry_after {
@@ -99,17 +99,6 @@ impl RetryPolicy {
             // Each RandomState is freshly keyed, which is randomness enough for jitter.
             _ => Duration::from_nanos(RandomState::new().hash_one(retry) % nanos),
         }
-    }
-}
-
-fn is_retryable(error: &Error) -> bool {
-    match error {
-        Error::RateLimited { .. } | Error::Timeout { .. } => true,
-        Error::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
-        Error::Transport { source, .. } => {
-            matches!(source, ureq::Error::Io(_) | ureq::Error::ConnectionFailed)
-        }
-        _ => false,
     }
 }
 

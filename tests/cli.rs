@@ -316,7 +316,7 @@ fn retries_sets_how_often_a_failed_request_is_repeated() {
     assert_eq!(run.status, 1);
     assert_eq!(
         run.stderr,
-        "partoo-webhooks: gave up after 3 attempts: HTTP 503 on page 1: busy\n"
+        "partoo-webhooks: gave up on page 1 after 3 attempts: HTTP 503 on page 1: busy\n"
     );
     mock.assert_calls(3);
 }

@@ -139,10 +139,10 @@ fn server_error_is_retried_then_reported_with_its_status() {
         "{error:?}"
     );
     assert_eq!((error.status(), error.page()), (Some(500), Some(1)));
-    assert_eq!(
-        error.to_string(),
-        "gave up after 4 attempts: HTTP 500 on page 1: <html>oops</html>"
-    );
+    // Each level says what failed there, once: the cause is the source.
+    assert_eq!(error.to_string(), "gave up on page 1 after 4 attempts");
+    let last = error.source().expect("the last failure");
+    assert_eq!(last.to_string(), "HTTP 500 on page 1: <html>oops</html>");
     assert_eq!(sleeps.delays().len(), 3);
     failing.assert_calls(4);
 }
@@ -176,8 +176,9 @@ fn a_page_that_is_not_json_is_a_decode_error_naming_the_page() {
         .and_then(|source| source.downcast_ref::<serde_json::Error>())
         .expect("the serde error as source");
     let text = error.to_string();
-    assert!(text.starts_with("cannot decode page 2: "), "{text}");
-    assert!(text.contains(&serde_error.to_string()), "{text}");
+    assert!(text.starts_with("cannot decode page 2, "), "{text}");
+    // The decoder's words are the source's, not repeated here.
+    assert!(!text.contains(&serde_error.to_string()), "{text}");
     assert!(items.next().is_none());
     first.assert_calls(1);
     maintenance.assert_calls(1);
@@ -196,7 +197,8 @@ fn json_of_the_wrong_shape_is_a_decode_error_naming_the_missing_field() {
     let error = client(&server).list_webhooks().send().unwrap_err();
 
     assert!(matches!(error, Error::Decode { page: 1, .. }), "{error:?}");
-    assert!(error.to_string().contains("max_page"), "{error}");
+    let cause = error.source().expect("the decoder's error").to_string();
+    assert!(cause.contains("max_page"), "{cause}");
     odd.assert_calls(1);
 }
 
@@ -283,7 +285,7 @@ fn an_empty_or_unsafe_api_key_is_refused_when_building() {
 }
 
 #[test]
-fn transport_failure_wraps_the_ureq_error() {
+fn refused_connection_is_a_connection_error_with_the_cause_behind_source() {
     // A port that was just free: connecting to it is refused.
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
@@ -299,15 +301,15 @@ fn transport_failure_wraps_the_ureq_error() {
     let error = client.list_webhooks().send().unwrap_err();
 
     assert!(
-        matches!(error, Error::Transport { page: 1, .. }),
+        matches!(error, Error::Connection { page: 1, .. }),
         "{error:?}"
     );
-    assert!(
-        error.to_string().starts_with("request for page 1 failed: "),
-        "{error}"
+    assert_eq!(
+        error.to_string(),
+        "the connection failed during the request for page 1"
     );
     let source = error.source().expect("a source");
-    assert!(source.downcast_ref::<ureq::Error>().is_some(), "{source:?}");
+    assert!(!source.to_string().is_empty(), "{source:?}");
 }
 
 #[test]

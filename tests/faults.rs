@@ -59,7 +59,7 @@ fn connection_cut_on_every_attempt_exhausts_the_retries() {
     match &error {
         Error::RetriesExhausted { attempts: 3, last } => {
             assert!(
-                matches!(**last, Error::Transport { page: 2, .. }),
+                matches!(**last, Error::Connection { page: 2, .. }),
                 "{last:?}"
             )
         }

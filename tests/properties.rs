@@ -146,7 +146,7 @@ fn assert_expected_error(error: &Error, end: &End, max_retries: u32) {
         ) | (End::Fatal(_, Outcome::Garbage), Error::Decode { .. })
             | (End::Exhausted(_), Error::Status { status: 503, .. })
             | (End::Exhausted(_), Error::RateLimited { .. })
-            | (End::Exhausted(_), Error::Transport { .. })
+            | (End::Exhausted(_), Error::Connection { .. })
     );
     assert!(kind_matches, "expected {end:?}, got {error:?}");
     assert_eq!(error.page(), Some(page), "{error:?}");

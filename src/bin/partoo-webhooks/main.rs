@@ -194,7 +194,20 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
             .to_owned(),
         _ => String::new(),
     };
-    Failure::Failed(format!("{error}{fix}"))
+    Failure::Failed(format!("{}{fix}", with_causes(&error)))
+}
+
+/// An error followed by its causes, as `anyhow` prints them: each says what
+/// failed at its own level, and none repeats another.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// A reader that closed the pipe (`| head -1`) has all it wanted: stop quietly.
