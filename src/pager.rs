@@ -53,6 +53,8 @@ pub struct Pages<T, K = u64> {
     remaining: Option<u64>,
     total: Option<u64>,
     seen: Seen<K>,
+    /// Items left out because their id was already yielded.
+    duplicates: u64,
     buf: Vec<u8>,
     ahead: VecDeque<Prefetched<T>>,
 }
@@ -86,6 +88,7 @@ impl<T, K: Hash + Eq> Pages<T, K> {
             state,
             total: None,
             seen: Seen::default(),
+            duplicates: 0,
             buf: Vec::new(),
             ahead: VecDeque::new(),
         }
@@ -95,6 +98,12 @@ impl<T, K: Hash + Eq> Pages<T, K> {
     /// a page has arrived.
     pub fn total(&self) -> Option<u64> {
         self.total
+    }
+
+    /// How many items were left out so far because their id had already been
+    /// yielded: a sign that the account changed during the listing.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
     }
 
     /// The page the listing would request next, or the page it failed on: resume
@@ -128,10 +137,9 @@ impl<T, K: Hash + Eq> Pages<T, K> {
         let listed = received.items.len();
         self.seen.retain_new(&mut received.items, self.identity);
         if received.items.len() < listed {
-            log::debug!(
-                "page {page}: skipped {} items already listed",
-                listed - received.items.len()
-            );
+            let skipped = listed - received.items.len();
+            self.duplicates += skipped as u64;
+            log::debug!("page {page}: skipped {skipped} items already listed");
         }
         if let Some(remaining) = &mut self.remaining {
             received
