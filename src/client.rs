@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use serde::de::{DeserializeOwned, DeserializeSeed};
 use ureq::{Agent, Body};
 
-use crate::config::{ApiKey, Config};
+use crate::config::{ApiKey, Config, Phases};
 use crate::origin::{self, Origin};
 use crate::pagination::{PageRequest, PageSeed};
 use crate::retry::{parse_retry_after, Failure};
@@ -92,12 +92,22 @@ impl Client {
         let (base_url, origin) =
             origin::check_base_url(&config.base_url, config.allow_insecure_http)?;
         config.base_url = base_url;
-        let agent = Agent::config_builder()
+        let phases = Phases::of(config.connect_timeout, config.timeout);
+        let mut agent = Agent::config_builder();
+        if origin.is_loopback() {
+            // The API is on this machine: a proxy from the environment
+            // (HTTP_PROXY, ALL_PROXY) could be on another one, and over plain
+            // http it would receive the key in clear text.
+            agent = agent.proxy(None);
+        }
+        let agent = agent
             // Statuses and redirects are handled here, so that the key stays home.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(phases.connect))
+            .timeout_send_request(Some(phases.send_request))
+            .timeout_recv_response(Some(phases.recv_response))
+            .timeout_recv_body(Some(phases.recv_body))
             .user_agent(config.user_agent.as_str())
             .accept("application/json")
             .build()

@@ -65,6 +65,47 @@ impl fmt::Debug for Config {
     }
 }
 
+/// The limits of each phase of one request, as ureq applies them: each phase's
+/// clock starts when the previous phase ends, so a request takes at most their
+/// sum.
+///
+/// Per-phase limits rather than ureq's `timeout_global`: with an overall
+/// deadline, ureq 3 resolves the host name on a new thread for every request,
+/// even over a pooled connection, which doubled the client's system time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Phases {
+    pub connect: Duration,
+    pub send_request: Duration,
+    pub recv_response: Duration,
+    pub recv_body: Duration,
+}
+
+impl Phases {
+    /// Shares `timeout` among the phases. Connecting gets `connect_timeout`, but
+    /// at most a third of the budget; of the rest, sending the request gets a
+    /// tenth (a GET's head fits in the socket's buffer), waiting for the
+    /// response head, which is the server's work, six tenths, and reading the
+    /// body three tenths (a page is tens of kilobytes).
+    pub(crate) fn of(connect_timeout: Duration, timeout: Duration) -> Phases {
+        let connect = connect_timeout.min(timeout / 3);
+        let rest = timeout - connect;
+        let send_request = rest / 10;
+        let recv_response = rest / 10 * 6;
+        Phases {
+            connect,
+            send_request,
+            recv_response,
+            recv_body: rest - send_request - recv_response,
+        }
+    }
+
+    /// The most one request can take, name resolution aside.
+    #[cfg(test)]
+    fn total(&self) -> Duration {
+        self.connect + self.send_request + self.recv_response + self.recv_body
+    }
+}
+
 /// The API key, checked and ready to send. Its `Debug` never shows it.
 #[derive(Clone)]
 pub(crate) struct ApiKey(pub HeaderValue);
@@ -149,7 +190,10 @@ impl ClientBuilder {
     /// The API's base URL, up to and including `/v2`.
     ///
     /// Must be `https`, or `http` to a loopback host (tests, local mocks) unless
-    /// [`allow_insecure_http`](Self::allow_insecure_http) is set.
+    /// [`allow_insecure_http`](Self::allow_insecure_http) is set. A loopback
+    /// host is always reached directly, never through a proxy named in the
+    /// environment (`HTTP_PROXY`, `ALL_PROXY`, ...), which could be on another
+    /// machine; other hosts go through it, as ureq reads it.
     ///
     /// Defaults to [`PRODUCTION_URL`], `https://api.partoo.co/v2`.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -165,7 +209,8 @@ impl ClientBuilder {
     }
 
     /// Allows a plain `http://` base URL to a host that is not loopback, which sends
-    /// the API key unencrypted. Only for a trusted network.
+    /// the API key unencrypted, to that host and to any proxy on the way. Only
+    /// for a trusted network.
     ///
     /// Defaults to `false`.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
@@ -173,7 +218,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest wait to establish a connection (DNS, TCP, TLS).
+    /// The longest wait to establish a connection (TCP, TLS, and a proxy's
+    /// handshake), within [`timeout`](Self::timeout): at most a third of it is
+    /// spent connecting, whatever this says.
     ///
     /// Defaults to 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -182,7 +229,20 @@ impl ClientBuilder {
     }
 
     /// The longest one request may take, from connecting to the last byte of the
-    /// body. A server that stalls or drips its answer fails with [`Error::Timeout`].
+    /// body. A server that stalls or drips its answer fails with [`Error::Timeout`]
+    /// (and is retried, as configured).
+    ///
+    /// The budget is shared among the phases of the request, each with its own
+    /// limit, and the limits add up to it. Connecting gets
+    /// [`connect_timeout`](Self::connect_timeout), at most a third of the budget;
+    /// of the rest, sending the request gets 10%, waiting for the response's
+    /// head 60%, and reading its body 30%. With the defaults: 10 s, 2 s, 12 s
+    /// and 6 s. A phase that runs out fails the request, even if an earlier
+    /// phase finished early.
+    ///
+    /// Resolving the host name is left to the system's resolver and its own
+    /// limits (`timeout` and `attempts` in `/etc/resolv.conf`): bounding it here
+    /// would take a thread per request.
     ///
     /// Defaults to 30 seconds.
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -261,5 +321,39 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let key = self.api_key.ok_or(Error::MissingApiKey)?;
         Client::from_config(ApiKey::new(&key.0)?, self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phase_limits_add_up_to_the_timeout() {
+        let secs = Duration::from_secs;
+        let default = Config::default();
+        let phases = Phases::of(default.connect_timeout, default.timeout);
+        assert_eq!(
+            phases,
+            Phases {
+                connect: secs(10),
+                send_request: secs(2),
+                recv_response: secs(12),
+                recv_body: secs(6),
+            }
+        );
+        for (connect, timeout) in [
+            (secs(10), secs(30)),
+            (secs(10), Duration::from_millis(200)),
+            (secs(60), secs(5)),
+            (Duration::ZERO, secs(1)),
+            (secs(1), Duration::from_nanos(7)),
+            (Duration::MAX, Duration::MAX),
+        ] {
+            let phases = Phases::of(connect, timeout);
+            assert!(phases.total() <= timeout, "{connect:?} {timeout:?}");
+            assert!(phases.connect <= connect.min(timeout / 3));
+            assert!(phases.recv_body >= phases.send_request, "{phases:?}");
+        }
     }
 }

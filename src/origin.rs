@@ -34,7 +34,7 @@ impl Origin {
         })
     }
 
-    fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         host == "localhost"
             || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
