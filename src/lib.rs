@@ -71,6 +71,7 @@ mod error;
 mod origin;
 mod pager;
 mod pagination;
+mod prefetch;
 mod retry;
 mod webhooks;
 
@@ -80,6 +81,7 @@ pub use custom_headers::{CustomHeaderError, CustomHeaders};
 pub use error::{Cause, Error};
 pub use pager::{Items, Pages};
 pub use pagination::Page;
+pub use prefetch::MAX_PREFETCH;
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 
 /// The README's examples, compiled by `cargo test` so that they cannot drift.

@@ -1,15 +1,14 @@
 //! The lazy iterators that run a [`Listing`](crate::pagination::Listing): page
 //! after page, one page in memory, with optional prefetching.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::iter::FusedIterator;
-use std::thread::{self, JoinHandle};
 
 use serde::de::DeserializeOwned;
 
 use crate::pagination::{Listing, PageRequest};
-use crate::retry::Failure;
+use crate::prefetch::Prefetch;
 use crate::{Client, Error, Page};
 
 /// A listing remembers the ids of at least this many of its latest items (and
@@ -33,17 +32,27 @@ const GENERATION: usize = 2048;
 ///   which may grow or shrink during a listing), or
 /// - completes the [`limit`](crate::ListWebhooks::limit) set on the request
 ///   (the page is cut to it), or
-/// - has no items, or
-/// - reports a `max_page` or a `count` of 0.
+/// - has no items, when it is numbered `max_page` or above, or its `count` is 0.
 ///
-/// It yields one `Err` and then ends when a request fails (after its retries),
-/// or when the server answers a different page than the one requested. It is
-/// fused: after `None` or an error it only returns `None`, so a loop that
-/// `continue`s on errors cannot spin.
+/// It yields one `Err` and then ends when:
+/// - a request fails (after its retries);
+/// - the server answers a different page than the one requested
+///   ([`Error::PageMismatch`]);
+/// - a page has no items although the same answer announces more pages and a
+///   `count` above 0 ([`Error::EmptyPage`]): the listing would otherwise look
+///   complete while it is not;
+/// - the page would take the listing past the server's `count` plus one page
+///   of items ([`Error::Runaway`]), `count` being that of the same answer:
+///   so a listing never yields more than that, even from a server whose
+///   `max_page` keeps running ahead of `page`.
+///
+/// It is fused: after `None` or an error it only returns `None`, so a loop
+/// that `continue`s on errors cannot spin.
 ///
 /// Items whose id was already yielded among the latest 2,048 items (at least)
-/// of this listing are left out: webhooks created during a listing shift items
-/// across page boundaries. The bounded window keeps memory flat on huge listings.
+/// of this listing are left out (see [`duplicates`](Self::duplicates)):
+/// webhooks created during a listing shift items across page boundaries. The
+/// bounded window keeps memory flat on huge listings.
 pub struct Pages<T, K = u64> {
     client: Client,
     listing: Listing,
@@ -51,16 +60,16 @@ pub struct Pages<T, K = u64> {
     state: State,
     /// Items still to yield under the request's limit.
     remaining: Option<u64>,
+    /// Items yielded so far.
+    listed: u64,
     total: Option<u64>,
     seen: Seen<K>,
     /// Items left out because their id was already yielded.
     duplicates: u64,
     buf: Vec<u8>,
-    ahead: VecDeque<Prefetched<T>>,
+    /// Pages requested ahead, once prefetching starts.
+    ahead: Option<Prefetch<T>>,
 }
-
-/// A page requested ahead: its number, and the thread making its one attempt.
-type Prefetched<T> = (u32, JoinHandle<Result<Page<T>, Failure>>);
 
 #[derive(Debug)]
 enum State {
@@ -86,11 +95,12 @@ impl<T, K: Hash + Eq> Pages<T, K> {
             listing,
             identity,
             state,
+            listed: 0,
             total: None,
             seen: Seen::default(),
             duplicates: 0,
             buf: Vec::new(),
-            ahead: VecDeque::new(),
+            ahead: None,
         }
     }
 
@@ -118,22 +128,15 @@ impl<T, K: Hash + Eq> Pages<T, K> {
 
     /// Records the outcome for `page` and decides what comes next.
     fn accept(&mut self, page: u32, result: Result<Page<T>, Error>) -> Result<Page<T>, Error> {
+        let result = result.and_then(|received| self.check(page, received));
         let mut received = match result {
-            Ok(received) if received.page == page => received,
-            Ok(received) => {
-                self.stop(State::Failed(page));
-                return Err(Error::PageMismatch {
-                    requested: page,
-                    received: received.page,
-                });
-            }
+            Ok(received) => received,
             Err(error) => {
                 self.stop(State::Failed(page));
                 return Err(error);
             }
         };
         self.total = Some(received.count);
-        let last = received.items.is_empty() || received.count == 0 || page >= received.max_page;
         let listed = received.items.len();
         self.seen.retain_new(&mut received.items, self.identity);
         if received.items.len() < listed {
@@ -147,82 +150,95 @@ impl<T, K: Hash + Eq> Pages<T, K> {
                 .truncate(usize::try_from(*remaining).unwrap_or(usize::MAX));
             *remaining -= received.items.len() as u64;
         }
-        if last || self.remaining == Some(0) {
-            self.stop(State::Finished);
-        } else {
-            // page < max_page <= u32::MAX, so page + 1 cannot overflow.
-            self.state = State::Next(page + 1);
+        self.listed += received.items.len() as u64;
+        let next = page.checked_add(1).filter(|_| page < received.max_page);
+        match next {
+            Some(next) if listed > 0 && self.remaining != Some(0) => self.state = State::Next(next),
+            _ => self.stop(State::Finished),
+        }
+        Ok(received)
+    }
+
+    /// The stop rules that make a received page an error.
+    fn check(&self, page: u32, received: Page<T>) -> Result<Page<T>, Error> {
+        let Page {
+            max_page, count, ..
+        } = received;
+        if received.page != page {
+            return Err(Error::PageMismatch {
+                requested: page,
+                received: received.page,
+            });
+        }
+        if received.items.is_empty() && page < max_page && count > 0 {
+            return Err(Error::EmptyPage {
+                page,
+                max_page,
+                count,
+            });
+        }
+        let per_page = u64::from(self.listing.per_page());
+        let listed = self.listed.saturating_add(received.items.len() as u64);
+        if listed > count.saturating_add(per_page) {
+            return Err(Error::Runaway {
+                page,
+                count,
+                listed,
+            });
         }
         Ok(received)
     }
 
     /// The request for one page of this iteration.
     fn request(&self, page: u32) -> PageRequest {
-        let per_page = Some(self.listing.iteration_per_page());
-        self.listing
-            .request(self.client.base_url(), Some(page), per_page)
+        self.listing.request(self.client.base_url(), page)
     }
 
     fn stop(&mut self, state: State) {
         self.state = state;
-        self.join_ahead();
-    }
-}
-
-impl<T, K> Pages<T, K> {
-    /// Waits for the prefetching threads, each making at most one request, and
-    /// drops what they fetched: nothing outlives the listing.
-    fn join_ahead(&mut self) {
-        for (_, handle) in self.ahead.drain(..) {
-            let _ = handle.join();
+        if let Some(ahead) = &mut self.ahead {
+            ahead.clear();
         }
     }
 }
 
 impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Pages<T, K> {
     fn fetch(&mut self, page: u32) -> Result<Page<T>, Error> {
-        let mut earlier = None;
-        if self.ahead.front().is_some_and(|(ahead, _)| *ahead == page) {
-            if let Some((_, handle)) = self.ahead.pop_front() {
-                match handle.join() {
-                    Ok(Ok(received)) => return Ok(received),
-                    // The failed attempt counts; retrying it happens here, in order.
-                    Ok(Err(failure)) => earlier = Some(failure),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-        }
+        let earlier = match self.ahead.as_mut().and_then(|ahead| ahead.take(page)) {
+            Some(Ok(received)) => return Ok(received),
+            // The failed attempt counts; retrying it happens here, in order.
+            Some(Err(failure)) => Some(failure),
+            None => None,
+        };
         let request = self.request(page);
         self.client.fetch(&request, &mut self.buf, earlier)
     }
 
-    /// Keeps up to `prefetch` pages after `page` (and up to `max_page`) in flight.
-    ///
-    /// A prefetching thread makes one attempt; a retryable failure is retried
-    /// when the listing reaches that page, so dropping the iterator waits for at
-    /// most one request per thread.
+    /// Keeps pages after `page`, up to `max_page`, in flight, as many as
+    /// `prefetch` allows and the limit can use.
     fn prefetch(&mut self, page: u32, max_page: u32) {
-        let per_page = u64::from(self.listing.iteration_per_page());
+        if self.listing.prefetch == 0 {
+            return;
+        }
+        let per_page = u64::from(self.listing.per_page());
         // Pages beyond those that can complete the limit would be wasted.
         let needed = self
             .remaining
             .map_or(u64::MAX, |items| items.div_ceil(per_page));
-        let ahead = u64::try_from(self.listing.prefetch).map_or(needed, |n| n.min(needed));
-        let last = page
-            .saturating_add(u32::try_from(ahead).unwrap_or(u32::MAX))
-            .min(max_page);
-        let mut next = self.ahead.back().map_or(page, |(queued, _)| *queued) + 1;
-        while next <= last {
-            let (client, request) = (self.client.clone(), self.request(next));
-            let spawned = thread::Builder::new()
-                .name(format!("partoo-prefetch-{next}"))
-                .spawn(move || client.attempt(&request, 1, &mut Vec::new()));
-            match spawned {
-                Ok(handle) => self.ahead.push_back((next, handle)),
-                // Without a thread, the page is fetched in order when reached.
-                Err(_) => break,
+        let last = u32::try_from(needed)
+            .map_or(max_page, |needed| page.saturating_add(needed).min(max_page));
+        let (client, depth) = (&self.client, self.listing.prefetch);
+        let ahead = self
+            .ahead
+            .get_or_insert_with(|| Prefetch::new(client.clone(), depth));
+        let mut next = ahead.last().unwrap_or(page).checked_add(1);
+        while let Some(queued) = next.filter(|&n| n <= last && ahead.has_room()) {
+            let request = self.listing.request(self.client.base_url(), queued);
+            if !ahead.push(queued, request) {
+                // Without a worker, the page is fetched in order when reached.
+                break;
             }
-            next += 1;
+            next = queued.checked_add(1);
         }
     }
 }
@@ -251,19 +267,13 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Pages<T, K
 
 impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> FusedIterator for Pages<T, K> {}
 
-impl<T, K> Drop for Pages<T, K> {
-    fn drop(&mut self) {
-        self.join_ahead();
-    }
-}
-
 impl<T, K> std::fmt::Debug for Pages<T, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pages")
             .field("listing", &self.listing)
             .field("state", &self.state)
             .field("total", &self.total)
-            .field("prefetched", &self.ahead.len())
+            .field("listed", &self.listed)
             .finish_non_exhaustive()
     }
 }

@@ -82,8 +82,10 @@ impl Listing {
         self.filters.push((name, value.to_string()));
     }
 
-    /// The `per_page` of an iteration: the user's, or the largest (fewest requests).
-    pub(crate) fn iteration_per_page(&self) -> u32 {
+    /// The `per_page` sent with every request: the user's, or the largest
+    /// (fewest requests). Never the server's default, so that page `n` holds
+    /// the same items whether it is fetched alone or while iterating.
+    pub(crate) fn per_page(&self) -> u32 {
         self.per_page.unwrap_or(self.max_per_page)
     }
 
@@ -106,14 +108,11 @@ impl Listing {
         }
     }
 
-    pub(crate) fn request(
-        &self,
-        base_url: &str,
-        page: Option<u32>,
-        per_page: Option<u32>,
-    ) -> PageRequest {
+    /// The request for `page` (the server's default, 1, when `None`).
+    pub(crate) fn request(&self, base_url: &str, page: impl Into<Option<u32>>) -> PageRequest {
+        let page = page.into();
         let mut url = format!("{base_url}{}", self.path);
-        let numbers = [("page", page), ("per_page", per_page)]
+        let numbers = [("page", page), ("per_page", Some(self.per_page()))]
             .into_iter()
             .filter_map(|(name, value)| Some((name, value?.to_string())));
         for (i, (name, value)) in self.filters.iter().cloned().chain(numbers).enumerate() {
@@ -269,12 +268,13 @@ mod tests {
     fn builds_the_query_from_filters_and_what_was_set() {
         let mut listing = Listing::new("/webhooks", "items", 100);
         assert_eq!(
-            listing.request("http://h/v2", None, None).url,
-            "http://h/v2/webhooks"
+            listing.request("http://h/v2", None).url,
+            "http://h/v2/webhooks?per_page=100"
         );
         listing.filter("org_id", 7);
         listing.filter("org_id", 8);
-        let request = listing.request("http://h/v2", Some(3), Some(50));
+        listing.per_page = Some(50);
+        let request = listing.request("http://h/v2", 3);
         assert_eq!(
             request.url,
             "http://h/v2/webhooks?org_id=8&page=3&per_page=50"

@@ -202,9 +202,11 @@ impl ListWebhooks {
     }
 
     /// Items per page, between 1 and 100; anything else fails before a request.
+    /// Always sent, so that page `n` holds the same webhooks whether it comes
+    /// from [`send`](Self::send) or from an iteration.
     ///
-    /// Defaults to none for [`send`](Self::send) (the server's default is 30)
-    /// and to 100 when iterating, for the fewest round trips.
+    /// Defaults to 100, the most the API allows (its own default is 30), for
+    /// the fewest round trips.
     pub fn per_page(mut self, per_page: u32) -> Self {
         self.listing.per_page = Some(per_page);
         self
@@ -221,16 +223,20 @@ impl ListWebhooks {
         self
     }
 
-    /// While iterating, keeps up to `pages` following pages in flight on
-    /// background threads, once the first page has revealed `max_page`. Items
-    /// still come strictly in page order, and every stop rule still holds.
+    /// While iterating, keeps up to `pages` following pages in flight, once the
+    /// first page has revealed `max_page`, on as many worker threads (started
+    /// when first needed, and reused for the whole listing). Items still come
+    /// strictly in page order, and every stop rule still holds. At most
+    /// [`MAX_PREFETCH`](crate::MAX_PREFETCH) (16) pages: a larger value counts as that.
     ///
     /// This hides latency on long listings, at the cost of up to `pages` extra
-    /// requests when the caller stops early. Partoo allows 300 requests per
+    /// requests when the caller stops early. Dropping the iterator returns at
+    /// once: requests in flight finish in the background (within the client's
+    /// timeout) and their pages are discarded. Partoo allows 300 requests per
     /// minute per organization: a high value on a fast network reaches that
     /// sooner, and the resulting 429s are retried with backoff.
     ///
-    /// Defaults to 0: one request at a time.
+    /// Defaults to 0: one request at a time, on the caller's thread.
     pub fn prefetch(mut self, pages: usize) -> Self {
         self.listing.prefetch = pages;
         self
@@ -243,8 +249,9 @@ impl ListWebhooks {
     /// Any [`Error`]: the parameters are checked first, then the request can fail.
     pub fn send(&self) -> Result<Page<WebhookItem>, Error> {
         self.listing.validate()?;
-        let listing = &self.listing;
-        let request = listing.request(self.client.base_url(), listing.page, listing.per_page);
+        let request = self
+            .listing
+            .request(self.client.base_url(), self.listing.page);
         self.client.fetch(&request, &mut Vec::new(), None)
     }
 

@@ -233,17 +233,19 @@ fn limit_with_prefetch_requests_no_page_past_the_limit() {
 }
 
 #[test]
-fn limit_below_a_page_asks_for_just_that_many() {
+fn limit_never_changes_which_webhooks_a_page_holds() {
+    // Page 3 of 100 per page starts at webhook 201, with or without --limit.
     let server = MockServer::start();
-    let mock = server.mock(|when, then| {
+    let third = server.mock(|when, then| {
         when.path(PATH)
-            .query_param("page", "1")
-            .query_param("per_page", "5");
-        then.status(200).json_body(page(1, 4, 20, 1..=5));
+            .query_param("page", "3")
+            .query_param("per_page", "100");
+        then.status(200).json_body(page(3, 4, 400, 201..=300));
     });
-    let run = run(&mut list(&server, &["--limit", "5"]));
-    assert_eq!((run.status, run.stdout.lines().count()), (0, 5), "{run:#?}");
-    mock.assert_calls(1);
+    let run = run(&mut list(&server, &["--page", "3", "--limit", "2"]));
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(jsonl_ids(&run.stdout), [201, 202]);
+    third.assert_calls(1);
 }
 
 #[test]

@@ -162,32 +162,164 @@ fn stops_at_a_max_page_that_shrinks_during_the_listing() {
 }
 
 #[test]
-fn stops_when_server_returns_empty_page() {
+fn an_empty_page_before_its_own_max_page_is_an_error_not_a_clean_end() {
+    // Ending here would report 2 of 6 webhooks as the whole account.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 3, 6, [1, 2]));
     let empty = mock_page(&server, 2, page(2, 3, 6, []));
-    let third = mock_page(&server, 3, page(3, 3, 6, [5, 6]));
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().per_page(2).items();
 
-    let listed = ids(client(&server).list_webhooks().per_page(2));
+    let listed: Vec<u64> = items
+        .by_ref()
+        .take(2)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items.next().expect("an error").unwrap_err();
 
     assert_eq!(listed, [1, 2]);
+    assert!(
+        matches!(
+            error,
+            Error::EmptyPage {
+                page: 2,
+                max_page: 3,
+                count: 6
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("incomplete"), "{error}");
+    assert!(items.next().is_none());
+    assert_eq!(items.next_page(), Some(2), "resume from the empty page");
     first.assert_calls(1);
     empty.assert_calls(1);
-    third.assert_calls(0);
+    stray.assert_calls(0);
 }
 
 #[test]
-fn stops_when_count_is_zero() {
-    // max_page and items still promise more, so only `count` can stop it.
+fn an_empty_page_at_or_past_its_max_page_ends_the_listing() {
+    // Webhooks deleted during the listing shrink max_page below the page asked for.
+    for (max_page, count) in [(2, 2), (1, 2)] {
+        let server = MockServer::start();
+        let first = mock_page(&server, 1, page(1, 2, 4, [1, 2]));
+        let empty = mock_page(&server, 2, page(2, max_page, count, []));
+        let stray = stray(&server);
+
+        let listed = ids(client(&server).list_webhooks().per_page(2));
+
+        assert_eq!(listed, [1, 2], "max_page {max_page}");
+        first.assert_calls(1);
+        empty.assert_calls(1);
+        stray.assert_calls(0);
+    }
+}
+
+#[test]
+fn an_empty_page_with_a_count_of_zero_ends_the_listing() {
     let server = MockServer::start();
-    let first = mock_page(&server, 1, page(1, 3, 0, [1]));
-    let second = mock_page(&server, 2, page(2, 3, 3, [2]));
+    let first = mock_page(&server, 1, page(1, 3, 2, [1]));
+    let emptied = mock_page(&server, 2, page(2, 3, 0, []));
+    let stray = stray(&server);
 
     let listed = ids(client(&server).list_webhooks().per_page(1));
 
     assert_eq!(listed, [1]);
     first.assert_calls(1);
-    second.assert_calls(0);
+    emptied.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_server_whose_max_page_keeps_running_ahead_stops_at_count_plus_one_page() {
+    // Fresh items on every page, and always one more page announced: without
+    // the count bound this never ends.
+    let server = MockServer::start();
+    let per_page = 100u64;
+    let count = 300;
+    let mocks: Vec<Mock<'_>> = (1..=6u32)
+        .map(|n| {
+            let first = u64::from(n - 1) * per_page + 1;
+            mock_page(&server, n, page(n, n + 1, count, first..first + per_page))
+        })
+        .collect();
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().items();
+
+    let mut listed = Vec::new();
+    let error = loop {
+        match items.next().expect("an error before the end") {
+            Ok(item) => listed.push(item.id),
+            Err(error) => break error,
+        }
+    };
+
+    // Pages 1 to 4 fit within count + one page; page 5 would go past it.
+    assert_eq!(listed, (1..=400).collect::<Vec<_>>());
+    assert!(
+        matches!(
+            error,
+            Error::Runaway {
+                page: 5,
+                count: 300,
+                listed: 500
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(items.next().is_none(), "fused after the error");
+    let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 1, 1, 1, 1, 0]);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn the_count_bound_error_names_the_page_and_the_count() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 2, 1, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 3, 1, [3, 4]));
+    let stray = stray(&server);
+    let mut pages = client(&server).list_webhooks().per_page(2).pages();
+
+    let page_1 = pages
+        .next()
+        .expect("page 1")
+        .expect("within count + one page");
+    let error = pages.next().expect("an error").unwrap_err();
+
+    assert_eq!(page_1.items.len(), 2);
+    assert!(
+        matches!(
+            error,
+            Error::Runaway {
+                page: 2,
+                count: 1,
+                listed: 4
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(pages.next().is_none());
+    first.assert_calls(1);
+    second.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_count_of_zero_beside_items_does_not_end_the_listing_early() {
+    // Self-contradictory: count 0, yet items and more pages. Ending after page
+    // 1 would drop page 2 silently; following max_page lets the count bound judge.
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 2, 0, [1]));
+    let second = mock_page(&server, 2, page(2, 2, 2, [2]));
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(1));
+
+    assert_eq!(listed, [1, 2]);
+    first.assert_calls(1);
+    second.assert_calls(1);
+    stray.assert_calls(0);
 }
 
 #[test]

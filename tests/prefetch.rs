@@ -4,14 +4,16 @@
 
 mod common;
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use common::gate::GateServer;
 use common::{builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use partoo_webhooks::{Error, WebhookItem};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Items per page in these listings; the mock ignores `per_page`.
 const PER: u64 = 3;
@@ -65,11 +67,11 @@ fn serial() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Prefetching threads alive in this process. Linux names them
-/// `partoo-prefetch-N`, cut to the 15 bytes a thread name may have.
-fn prefetch_threads() -> usize {
+/// The thread ids of the prefetching workers alive in this process, which
+/// Linux names `partoo-prefetch`.
+fn prefetch_workers() -> BTreeSet<u64> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
+        return BTreeSet::new();
     };
     tasks
         .flatten()
@@ -77,19 +79,43 @@ fn prefetch_threads() -> usize {
             std::fs::read_to_string(task.path().join("comm"))
                 .is_ok_and(|name| name.starts_with("partoo-prefetch"))
         })
-        .count()
+        .filter_map(|task| task.file_name().to_str()?.parse().ok())
+        .collect()
 }
 
-/// Waits briefly for joined threads to leave `/proc`: a thread is joinable
-/// a moment before the kernel forgets it.
+fn prefetch_threads() -> usize {
+    prefetch_workers().len()
+}
+
+/// Waits for the workers of dropped listings to finish the requests they
+/// hold and leave (a few seconds at most); returns how many are left.
 fn prefetch_threads_settled() -> usize {
-    for _ in 0..50 {
+    for _ in 0..5000 {
         if prefetch_threads() == 0 {
             return 0;
         }
         std::thread::sleep(Duration::from_millis(1));
     }
     prefetch_threads()
+}
+
+/// Page bodies 1..=`max_page` of a listing, for a [`GateServer`].
+fn bodies(max_page: u32) -> HashMap<u32, Value> {
+    let count = u64::from(max_page) * PER;
+    (1..=max_page)
+        .map(|n| (n, page(n, max_page, count, ids(n))))
+        .collect()
+}
+
+/// A client of a gate server, with a timeout long enough that held requests
+/// never time out while a test looks at them.
+fn gated_client(server: &GateServer) -> partoo_webhooks::Client {
+    partoo_webhooks::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -121,88 +147,69 @@ fn items_come_in_page_order_when_later_pages_arrive_first() {
 }
 
 #[test]
-fn dropping_after_the_first_page_stops_at_the_pages_requested_ahead() {
+fn dropping_returns_at_once_and_the_pages_in_flight_are_discarded() {
     let _serial = serial();
-    let server = MockServer::start();
-    let count = 10 * PER;
-    let mut mocks = vec![mock_page(&server, 1, page(1, 10, count, ids(1)))];
-    // Slow enough that threads left running would still be waiting after the drop.
-    for n in 2..=3 {
-        let body = page(n, 10, count, ids(n));
-        mocks.push(mock_slow_page(&server, n, body, Duration::from_millis(300)));
-    }
-    mocks.extend((4..=10).map(|n| mock_page(&server, n, page(n, 10, count, ids(n)))));
+    // Pages 2 and up get no answer until the gate opens.
+    let server = GateServer::start(bodies(10), &(2..=10).collect::<Vec<_>>());
+    let mut items = gated_client(&server).list_webhooks().prefetch(2).items();
 
-    let mut items = client(&server).list_webhooks().prefetch(2).items();
     let first: Vec<u64> = items.by_ref().take(PER as usize).map(id).collect();
+    let in_flight = server.wait_for_requests(3);
     drop(items);
 
+    // The drop did not wait for the two requests in flight: they are still
+    // unanswered, and their workers still wait for them.
     assert_eq!(first, ids(1));
-    assert_eq!(
-        calls(&mocks),
-        [1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
-        "page 1 and the 2 pages ahead, counted when the drop returned"
-    );
-    assert_eq!(prefetch_threads_settled(), 0, "the drop joined its threads");
+    assert_eq!(in_flight, [1, 2, 3]);
+    assert_eq!(prefetch_threads(), 2, "the workers still hold the requests");
+    server.open();
+    assert_eq!(prefetch_threads_settled(), 0, "then they leave");
+    assert_eq!(server.pages(), [1, 2, 3], "and start nothing more");
 }
 
 #[test]
 fn never_requests_more_than_n_pages_beyond_the_current_one() {
     let _serial = serial();
-    let server = MockServer::start();
-    let mocks = listing(&server, 10);
+    let server = GateServer::start(bodies(10), &[]);
+    let mut items = gated_client(&server).list_webhooks().prefetch(2).items();
 
-    let mut items = client(&server).list_webhooks().prefetch(2).items();
     let page_one: Vec<u64> = items.by_ref().take(PER as usize).map(id).collect();
-    assert_eq!(mocks[3].calls(), 0, "page 4 waits until page 2 is read");
+    let while_reading_page_one = server.wait_for_requests(3);
     let page_two: Vec<u64> = items.by_ref().take(2).map(id).collect();
+    let while_reading_page_two = server.wait_for_requests(4);
     drop(items);
+    assert_eq!(prefetch_threads_settled(), 0);
 
     assert_eq!(page_one, ids(1));
     assert_eq!(page_two, ids(2)[..2]);
-    assert_eq!(
-        calls(&mocks),
-        [1, 1, 1, 1, 0, 0, 0, 0, 0, 0],
-        "reading page 2 requests up to page 4, never page 5"
-    );
+    assert_eq!(while_reading_page_one, [1, 2, 3], "page 4 waits for page 2");
+    assert_eq!(while_reading_page_two, [1, 2, 3, 4]);
+    assert_eq!(server.pages(), [1, 2, 3, 4], "never page 5");
 }
 
 #[test]
 fn an_error_on_a_page_comes_after_every_item_before_it_and_ends_the_listing() {
     let _serial = serial();
-    let server = MockServer::start();
-    let count = 5 * PER;
-    let before: Vec<_> = (1..=2)
-        .map(|n| mock_page(&server, n, page(n, 5, count, ids(n))))
-        .collect();
-    let unauthorized = server.mock(|when, then| {
-        when.method(GET).path(PATH).query_param("page", "3");
-        then.status(401)
-            .json_body(json!({ "errors": { "authentication": "User not authenticated" } }));
-    });
-    let after: Vec<_> = (4..=5)
-        .map(|n| mock_page(&server, n, page(n, 5, count, ids(n))))
-        .collect();
+    // Page 3 has no answer scripted: the server says 418, which is not retried.
+    let mut responses = bodies(5);
+    responses.remove(&3);
+    let server = GateServer::start(responses, &[4]);
+    let mut items = gated_client(&server).list_webhooks().prefetch(2).items();
 
-    let mut items = client(&server).list_webhooks().prefetch(2).items();
-    let listed: Vec<Result<WebhookItem, Error>> = items.by_ref().collect();
+    let before: Vec<u64> = items.by_ref().take(2 * PER as usize).map(id).collect();
+    // Reading page 2 put page 4 in flight, where it is held.
+    assert_eq!(server.wait_for_requests(4), [1, 2, 3, 4]);
+    let error = items.next().expect("an error").unwrap_err();
 
-    let (ok, errors): (Vec<_>, Vec<_>) = listed.into_iter().partition(Result::is_ok);
-    assert_eq!(ok.into_iter().map(id).collect::<Vec<_>>(), ids_of(1..=2));
-    assert!(
-        matches!(errors[..], [Err(Error::Unauthorized { page: 3, .. })]),
-        "{errors:?}"
-    );
+    assert_eq!(before, ids_of(1..=2));
+    assert_eq!(error.status(), Some(418), "{error:?}");
+    assert_eq!(error.page(), Some(3));
     assert!(items.next().is_none(), "nothing after the error");
     assert_eq!(items.next_page(), Some(3), "resumable at the failed page");
     drop(items);
-    assert_eq!(calls(&before), [1, 1]);
-    unauthorized.assert_calls(1);
-    assert_eq!(
-        calls(&after),
-        [1, 0],
-        "page 4 was already requested ahead when page 3 failed; page 5 never"
-    );
+    server.open();
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(server.pages(), [1, 2, 3, 4], "page 5 never requested");
 }
 
 #[test]
@@ -235,44 +242,52 @@ fn a_prefetched_page_that_fails_with_503_is_retried_in_order() {
 #[test]
 fn pages_requested_ahead_beyond_a_shrunken_max_page_are_discarded() {
     let _serial = serial();
-    let server = MockServer::start();
-    let mut mocks = vec![mock_page(&server, 1, page(1, 5, 5 * PER, ids(1)))];
+    let mut responses = bodies(5);
     // Items were deleted meanwhile: page 2 is now the last one.
-    mocks.push(mock_page(&server, 2, page(2, 2, 2 * PER, ids(2))));
-    mocks.extend((3..=5).map(|n| mock_page(&server, n, page(n, 5, 5 * PER, ids(n)))));
+    responses.insert(2, page(2, 2, 2 * PER, ids(2)));
+    let server = GateServer::start(responses, &[2]);
+    let mut pages = gated_client(&server).list_webhooks().prefetch(3).pages();
 
-    let listed: Vec<u64> = client(&server)
-        .list_webhooks()
-        .prefetch(3)
-        .items()
-        .map(id)
+    let first = pages.next().expect("page 1").expect("page 1 decodes");
+    assert_eq!(server.wait_for_requests(4), [1, 2, 3, 4]);
+    server.open();
+    let rest: Vec<u64> = pages
+        .by_ref()
+        .flat_map(|page| page.unwrap().items)
+        .map(|item| item.id)
         .collect();
+    drop(pages);
 
-    assert_eq!(listed, ids_of(1..=2), "nothing from pages 3 and 4");
-    assert_eq!(calls(&mocks), [1, 1, 1, 1, 0]);
+    assert_eq!(
+        first.items.iter().map(|item| item.id).collect::<Vec<_>>(),
+        ids(1)
+    );
+    assert_eq!(rest, ids(2), "nothing from pages 3 and 4");
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(server.pages(), [1, 2, 3, 4]);
 }
 
 #[test]
-fn an_empty_page_ends_the_listing_despite_pages_requested_ahead() {
+fn an_empty_page_before_max_page_is_an_error_despite_pages_requested_ahead() {
     let _serial = serial();
-    let server = MockServer::start();
-    let count = 5 * PER;
-    let mocks = vec![
-        mock_page(&server, 1, page(1, 5, count, ids(1))),
-        mock_page(&server, 2, page(2, 5, count, [])),
-        mock_page(&server, 3, page(3, 5, count, ids(3))),
-        mock_page(&server, 4, page(4, 5, count, ids(4))),
-    ];
+    let mut responses = bodies(5);
+    responses.insert(2, page(2, 5, 5 * PER, []));
+    let server = GateServer::start(responses, &[2]);
+    let mut items = gated_client(&server).list_webhooks().prefetch(2).items();
 
-    let listed: Vec<u64> = client(&server)
-        .list_webhooks()
-        .prefetch(2)
-        .items()
-        .map(id)
-        .collect();
+    let first: Vec<u64> = items.by_ref().take(PER as usize).map(id).collect();
+    assert_eq!(server.wait_for_requests(3), [1, 2, 3]);
+    server.open();
+    let error = items.next().expect("an error").unwrap_err();
+    drop(items);
 
-    assert_eq!(listed, ids(1), "nothing from page 3");
-    assert_eq!(calls(&mocks), [1, 1, 1, 0]);
+    assert_eq!(first, ids(1));
+    assert!(
+        matches!(error, Error::EmptyPage { page: 2, .. }),
+        "{error:?}"
+    );
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(server.pages(), [1, 2, 3], "nothing from page 3 is yielded");
 }
 
 #[test]
@@ -283,13 +298,87 @@ fn prefetch_zero_requests_no_page_before_it_is_needed() {
 
     let mut items = client(&server).list_webhooks().prefetch(0).items();
     let page_one: Vec<u64> = items.by_ref().take(PER as usize).map(id).collect();
-    // A page requested ahead would be waited for, and counted, by the drop.
+    let workers = prefetch_threads();
     drop(items);
 
     assert_eq!(page_one, ids(1));
+    assert_eq!(workers, 0, "no worker thread without prefetching");
     assert_eq!(
         calls(&mocks),
         [1, 0, 0],
         "page 2 not requested during page 1"
     );
+}
+
+#[test]
+fn prefetching_is_capped_at_max_prefetch_pages_and_threads() {
+    let _serial = serial();
+    let held: Vec<u32> = (2..=40).collect();
+    let server = GateServer::start(bodies(40), &held);
+    let mut items = gated_client(&server)
+        .list_webhooks()
+        .prefetch(usize::MAX)
+        .items();
+
+    let first: Vec<u64> = items.by_ref().take(PER as usize).map(id).collect();
+    let expected: Vec<u32> = (1..=1 + partoo_webhooks::MAX_PREFETCH as u32).collect();
+    let requested = server.wait_for_requests(expected.len());
+    let workers = prefetch_threads();
+    drop(items);
+    server.open();
+
+    assert_eq!(first, ids(1));
+    assert_eq!(requested, expected);
+    assert_eq!(workers, partoo_webhooks::MAX_PREFETCH);
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(server.pages(), expected, "no page beyond the cap");
+}
+
+#[test]
+fn prefetching_reuses_at_most_n_worker_threads_for_a_whole_listing() {
+    let _serial = serial();
+    let server = GateServer::start(bodies(30), &[]);
+    let mut items = gated_client(&server).list_webhooks().prefetch(3).items();
+
+    // Every worker that ever ran during the listing, by thread id: one thread
+    // per page would show about 30 ids here.
+    let mut workers = BTreeSet::new();
+    let mut listed = Vec::new();
+    for item in items.by_ref() {
+        listed.push(id(item));
+        workers.extend(prefetch_workers());
+    }
+    drop(items);
+
+    assert_eq!(listed, ids_of(1..=30));
+    assert!((1..=3).contains(&workers.len()), "{workers:?}");
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(server.pages(), (1..=30).collect::<Vec<_>>());
+}
+
+#[test]
+fn prefetching_near_the_largest_page_number_does_not_overflow() {
+    let _serial = serial();
+    let server = MockServer::start();
+    let (last, before) = (u32::MAX, u32::MAX - 1);
+    let mocks = [
+        mock_page(&server, before, page(before, last, 2 * PER, ids(1))),
+        mock_page(&server, last, page(last, last, 2 * PER, ids(2))),
+    ];
+    let stray = server.mock(|_, then| {
+        then.status(418);
+    });
+
+    let listed: Vec<u64> = client(&server)
+        .list_webhooks()
+        .page(before)
+        .prefetch(4)
+        .items()
+        .map(id)
+        .collect();
+
+    assert_eq!(listed, ids_of(1..=2));
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(calls(&mocks), [1, 1]);
+    stray.assert_calls(0);
 }

@@ -112,8 +112,8 @@ fn model(plans: &[PagePlan], max_retries: u32) -> (Vec<u32>, Vec<u64>, End) {
     (requests, ids, End::Complete)
 }
 
-/// The server's script: for each page, its faults, then the page itself.
-fn script(plans: &[PagePlan]) -> Vec<Step> {
+/// The server's script for each page: its faults, then the page itself.
+fn script(plans: &[PagePlan]) -> Vec<Vec<Step>> {
     let total: usize = plans.iter().map(|p| p.items).sum();
     let mut steps = Vec::new();
     let mut next_id = 1;
@@ -121,10 +121,29 @@ fn script(plans: &[PagePlan]) -> Vec<Step> {
         let ids = next_id..next_id + plan.items as u64;
         next_id = ids.end;
         let body = page(index as u32 + 1, plans.len() as u32, total as u64, ids);
-        steps.extend(plan.faults.iter().map(|f| f.step(&body)));
-        steps.push(Outcome::Serve.step(&body));
+        let mut page_steps: Vec<Step> = plan.faults.iter().map(|f| f.step(&body)).collect();
+        page_steps.push(Outcome::Serve.step(&body));
+        steps.push(page_steps);
     }
     steps
+}
+
+/// The pages of every request, sorted, once the workers of dropped listings
+/// finished the requests they held (the scripted server answers at once, so
+/// the count stops growing quickly).
+fn settled_requests(server: &RawServer) -> Vec<Option<u32>> {
+    let mut seen = server.request_count();
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(2));
+        let now = server.request_count();
+        if now == seen {
+            break;
+        }
+        seen = now;
+    }
+    let mut pages: Vec<Option<u32>> = server.requests().iter().map(|r| r.page()).collect();
+    pages.sort_unstable();
+    pages
 }
 
 fn assert_expected_error(error: &Error, end: &End, max_retries: u32) {
@@ -163,9 +182,10 @@ proptest! {
     fn items_are_the_servers_in_order_once_or_an_error_follows_a_correct_prefix(
         plans in prop::collection::vec(page_plan(), 1..6),
         max_retries in 0u32..=3,
+        prefetch in prop_oneof![2 => Just(0usize), 1 => 1usize..=3],
     ) {
         let (expected_requests, expected_ids, end) = model(&plans, max_retries);
-        let server = RawServer::start(script(&plans));
+        let server = RawServer::start_per_page(script(&plans));
         let sleeps = Sleeps::default();
         let client = sleeps
             .install(Client::builder().api_key(KEY).base_url(server.base_url()))
@@ -174,7 +194,7 @@ proptest! {
             .build()
             .unwrap();
 
-        let mut items = client.list_webhooks().items();
+        let mut items = client.list_webhooks().prefetch(prefetch).items();
         let (mut ids, mut errors) = (Vec::new(), Vec::new());
         // Every item, one error at most, then None: anything more is a runaway.
         let bound = expected_ids.len() + 2;
@@ -201,8 +221,25 @@ proptest! {
                 assert_expected_error(&errors[0], &end, max_retries);
             }
         }
-        let pages: Vec<Option<u32>> = server.requests().iter().map(|r| r.page()).collect();
+        drop(items);
         let expected_pages: Vec<Option<u32>> = expected_requests.into_iter().map(Some).collect();
-        prop_assert_eq!(pages, expected_pages, "the requests, by page");
+        if prefetch == 0 {
+            let pages: Vec<Option<u32>> = server.requests().iter().map(|r| r.page()).collect();
+            prop_assert_eq!(pages, expected_pages, "the requests, by page");
+        } else {
+            // Up to the page the listing ended on, the same requests as without
+            // prefetching (in another order); past it, each page at most once,
+            // and never more than `prefetch` pages beyond.
+            let last = expected_pages.last().copied().flatten().unwrap_or(1);
+            let settled = settled_requests(&server);
+            let (within, beyond): (Vec<_>, Vec<_>) =
+                settled.into_iter().partition(|page| *page <= Some(last));
+            prop_assert_eq!(within, expected_pages, "the requests up to page {}", last);
+            let mut beyond: Vec<u32> = beyond.into_iter().flatten().collect();
+            let distinct = beyond.len();
+            beyond.dedup();
+            prop_assert_eq!(beyond.len(), distinct, "a page past the end requested twice");
+            prop_assert!(beyond.iter().all(|page| *page <= last + prefetch as u32), "{:?}", beyond);
+        }
     }
 }

@@ -12,14 +12,14 @@ use partoo_webhooks::{
 use serde_json::json;
 
 #[test]
-fn send_sends_only_the_parameters_that_were_set() {
+fn send_sends_per_page_100_and_only_the_other_parameters_that_were_set() {
     let server = MockServer::start();
     let bare = server.mock(|when, then| {
         when.method(GET)
             .path(PATH)
             .header("x-apikey", KEY)
             .query_param_missing("page")
-            .query_param_missing("per_page")
+            .query_param("per_page", "100")
             .query_param_missing("org_id");
         then.status(200).json_body(page(1, 1, 1, [1]));
     });
@@ -28,6 +28,35 @@ fn send_sends_only_the_parameters_that_were_set() {
 
     assert_eq!((received.page, received.items.len()), (1, 1));
     bare.assert_calls(1);
+}
+
+#[test]
+fn page_n_holds_the_same_webhooks_from_send_and_from_an_iteration() {
+    // The mock answers only per_page=100: a request relying on the server's
+    // default of 30 would find nothing and fail.
+    let server = MockServer::start();
+    let pages: Vec<_> = (1..=2)
+        .map(|n| {
+            server.mock(|when, then| {
+                when.method(GET)
+                    .path(PATH)
+                    .query_param("page", n.to_string())
+                    .query_param("per_page", "100");
+                let first = u64::from(n - 1) * 100 + 1;
+                then.status(200)
+                    .json_body(page(n, 2, 150, first..first + 100));
+            })
+        })
+        .collect();
+    let client = client(&server);
+
+    let alone = client.list_webhooks().page(2).send().expect("page 2");
+    let iterated = client.list_webhooks().pages().nth(1).expect("page 2");
+
+    assert_eq!(alone, iterated.expect("page 2 decodes"));
+    assert_eq!(alone.items.first().map(|item| item.id), Some(101));
+    pages[0].assert_calls(1);
+    pages[1].assert_calls(2);
 }
 
 #[test]

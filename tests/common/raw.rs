@@ -85,6 +85,21 @@ pub struct RawServer {
 impl RawServer {
     /// Listens on a free loopback port and plays `script`, one step per connection.
     pub fn start(script: impl IntoIterator<Item = Step>) -> RawServer {
+        Self::serving(Script::InOrder(
+            script.into_iter().collect::<Vec<_>>().into_iter(),
+        ))
+    }
+
+    /// Like [`start`](Self::start), with a script per page: a request for page
+    /// `n` plays the next step of `scripts[n - 1]`, whatever the order in which
+    /// the pages' requests arrive (as with prefetching).
+    pub fn start_per_page(scripts: Vec<Vec<Step>>) -> RawServer {
+        Self::serving(Script::PerPage(
+            scripts.into_iter().map(|steps| steps.into_iter()).collect(),
+        ))
+    }
+
+    fn serving(script: Script) -> RawServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         listener
             .set_nonblocking(true)
@@ -92,7 +107,6 @@ impl RawServer {
         let addr = listener.local_addr().expect("local address");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let script: Vec<Step> = script.into_iter().collect();
         let thread = {
             let (requests, stop) = (requests.clone(), stop.clone());
             thread::spawn(move || serve(listener, script, &requests, &stop))
@@ -130,14 +144,31 @@ impl Drop for RawServer {
     }
 }
 
+/// The steps still to play.
+enum Script {
+    InOrder(std::vec::IntoIter<Step>),
+    PerPage(Vec<std::vec::IntoIter<Step>>),
+}
+
+impl Script {
+    fn next_for(&mut self, request: &Request) -> Option<Step> {
+        match self {
+            Script::InOrder(steps) => steps.next(),
+            Script::PerPage(pages) => {
+                let index = usize::try_from(request.page()?.checked_sub(1)?).ok()?;
+                pages.get_mut(index)?.next()
+            }
+        }
+    }
+}
+
 fn serve(
     listener: TcpListener,
-    script: Vec<Step>,
+    mut script: Script,
     requests: &Mutex<Vec<Request>>,
     stop: &AtomicBool,
 ) {
     let deadline = Instant::now() + LIFETIME;
-    let mut script = script.into_iter();
     while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
         let mut stream = match listener.accept() {
             Ok((stream, _)) => stream,
@@ -153,9 +184,10 @@ fn serve(
         let Some(request) = read_request(&mut stream, stop) else {
             continue;
         };
+        let step = script.next_for(&request);
         // Recorded before answering, so a client that got its answer sees the count.
         requests.lock().unwrap().push(request);
-        let step = script.next().unwrap_or_else(|| {
+        let step = step.unwrap_or_else(|| {
             Step::Send(json_response(
                 418,
                 &serde_json::json!({"errors": {"script": "no step left for this request"}}),

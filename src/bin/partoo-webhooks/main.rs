@@ -11,7 +11,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use partoo_webhooks::{Client, Error, ListWebhooks, SANDBOX_URL};
+use partoo_webhooks::{Client, Error, SANDBOX_URL};
 
 use crate::args::{Command, ListArgs, UsageError};
 use crate::output::{Format, Printer};
@@ -82,13 +82,9 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
     if let Some(page) = list.page {
         request = request.page(page);
     }
-    // Below a page's worth, a page of exactly --limit carries nothing thrown away.
-    let per_page = list.per_page.or_else(|| {
-        list.limit
-            .and_then(|limit| u32::try_from(limit).ok())
-            .filter(|&limit| limit < ListWebhooks::MAX_PER_PAGE)
-    });
-    if let Some(per_page) = per_page {
+    // --limit never sets per_page: page n must hold the same webhooks with or
+    // without it (`--page 3 --limit 2` lists the first two of page 3).
+    if let Some(per_page) = list.per_page {
         request = request.per_page(per_page);
     }
     if let Some(limit) = list.limit {

@@ -1,0 +1,135 @@
+//! A concurrent HTTP/1.1 server whose answers wait behind a gate, for the
+//! prefetching tests: with the gate closed, requests arrive and are counted
+//! but get no answer, so a test can look at the client while requests are
+//! in flight, without racing a timer.
+//!
+//! Each connection has its own thread and carries one request
+//! (`Connection: close`). Answers are `responses[page]`, or a 418 for a page
+//! without one. Opening the gate (or dropping the server) releases them.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::raw::json_response;
+use serde_json::Value;
+
+/// How long anything here waits at most, so that a broken test ends.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+struct Shared {
+    /// The `page` of each request received, in order of arrival.
+    pages: Mutex<Vec<u32>>,
+    arrived: Condvar,
+    open: Mutex<bool>,
+    opened: Condvar,
+}
+
+/// The server. Pages listed in `held` wait for [`open`](Self::open); others
+/// are answered at once.
+pub struct GateServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl GateServer {
+    pub fn start(responses: HashMap<u32, Value>, held: &[u32]) -> GateServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let shared = Arc::new(Shared::default());
+        let (responses, held) = (Arc::new(responses), Arc::new(held.to_vec()));
+        let accepting = Arc::clone(&shared);
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (shared, responses) = (Arc::clone(&accepting), Arc::clone(&responses));
+                let held = Arc::clone(&held);
+                thread::spawn(move || answer(stream, &shared, &responses, &held));
+            }
+        });
+        GateServer { addr, shared }
+    }
+
+    /// The base URL to give the client.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    /// The pages requested so far, sorted (arrival order is the threads' race).
+    pub fn pages(&self) -> Vec<u32> {
+        let mut pages = self.shared.pages.lock().unwrap().clone();
+        pages.sort_unstable();
+        pages
+    }
+
+    /// Waits until `n` requests have arrived (at most a few seconds) and
+    /// returns the pages requested, sorted.
+    pub fn wait_for_requests(&self, n: usize) -> Vec<u32> {
+        let deadline = Instant::now() + PATIENCE;
+        let mut pages = self.shared.pages.lock().unwrap();
+        while pages.len() < n && Instant::now() < deadline {
+            pages = self
+                .shared
+                .arrived
+                .wait_timeout(pages, Duration::from_millis(10))
+                .unwrap()
+                .0;
+        }
+        drop(pages);
+        self.pages()
+    }
+
+    /// Lets the held requests have their answers.
+    pub fn open(&self) {
+        *self.shared.open.lock().unwrap() = true;
+        self.shared.opened.notify_all();
+    }
+}
+
+impl Drop for GateServer {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
+fn answer(stream: TcpStream, shared: &Shared, responses: &HashMap<u32, Value>, held: &[u32]) {
+    let _ = stream.set_read_timeout(Some(PATIENCE));
+    let mut reader = BufReader::new(&stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+        line.clear();
+    }
+    let page = request_line
+        .split(['?', '&', ' '])
+        .find_map(|part| part.strip_prefix("page="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    shared.pages.lock().unwrap().push(page);
+    shared.arrived.notify_all();
+    if held.contains(&page) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut open = shared.open.lock().unwrap();
+        while !*open && Instant::now() < deadline {
+            open = shared
+                .opened
+                .wait_timeout(open, Duration::from_millis(10))
+                .unwrap()
+                .0;
+        }
+    }
+    let response = match responses.get(&page) {
+        Some(body) => json_response(200, body),
+        None => json_response(
+            418,
+            &serde_json::json!({"errors": {"page": "not scripted"}}),
+        ),
+    };
+    let _ = (&stream).write_all(&response);
+}
