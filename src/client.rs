@@ -12,6 +12,7 @@ use ureq::{Agent, Body};
 use crate::config::{ApiKey, Config};
 use crate::origin::{self, Origin};
 use crate::pagination::{PageRequest, PageSeed};
+use crate::redact;
 use crate::retry::{parse_retry_after, Failure};
 use crate::{ClientBuilder, Error, ListWebhooks, Page};
 
@@ -21,8 +22,6 @@ const API_KEY_HEADER: &str = "x-APIKey";
 const MAX_REDIRECTS: usize = 5;
 /// How much of an error body is read to find the server's message.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// How many characters of a body an error quotes.
-const EXCERPT_CHARS: usize = 200;
 
 /// A blocking client of the Partoo API. Cheap to clone; clones share one
 /// connection pool.
@@ -232,7 +231,7 @@ impl Client {
             .and_then(|page| deserializer.end().map(|()| page))
             .map_err(|source| Error::Decode {
                 page: request.page,
-                excerpt: self.redact(&excerpt(buf)),
+                excerpt: redact::excerpt(buf, self.inner.api_key.as_str()),
                 source: self.redact_serde(source),
             })
     }
@@ -258,11 +257,11 @@ impl Client {
             .as_reader()
             .take(ERROR_BODY_LIMIT)
             .read_to_end(&mut bytes);
+        let key = self.inner.api_key.as_str();
         let message = match server_message(&bytes) {
-            Some(message) => excerpt(message.as_bytes()),
-            None => excerpt(&bytes),
+            Some(message) => redact::excerpt(message.as_bytes(), key),
+            None => redact::excerpt(&bytes, key),
         };
-        let message = self.redact(&message);
         match status {
             401 => Error::Unauthorized { page, message },
             403 => Error::Forbidden { page, message },
@@ -278,15 +277,18 @@ impl Client {
     /// A hostile or debugging server may echo request headers back; its words
     /// reach error messages, so the key is cut out of them.
     fn redact(&self, text: &str) -> String {
-        text.replace(self.inner.api_key.as_str(), "[redacted]")
+        redact::redact(text, self.inner.api_key.as_str())
     }
 
+    /// serde quotes the strings it could not use, whole; a quote that had to be
+    /// redacted replaces the error, which keeps its text but loses its position.
     fn redact_serde(&self, error: serde_json::Error) -> serde_json::Error {
         let text = error.to_string();
-        if text.contains(self.inner.api_key.as_str()) {
-            serde::de::Error::custom(self.redact(&text))
-        } else {
+        let redacted = self.redact(&text);
+        if redacted == text {
             error
+        } else {
+            serde::de::Error::custom(redacted)
         }
     }
 }
@@ -304,25 +306,6 @@ fn server_message(body: &[u8]) -> Option<String> {
         },
         _ => None,
     }
-}
-
-/// The start of a body (or a server's message) on one line, without control
-/// characters, for an error message that may reach a terminal.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "(empty body)".to_owned();
-    }
-    let mut excerpt: String = text
-        .chars()
-        .take(EXCERPT_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(EXCERPT_CHARS).is_some() {
-        excerpt.push('…');
-    }
-    excerpt
 }
 
 fn path_and_query(url: &str) -> &str {
@@ -354,16 +337,6 @@ mod tests {
             Some(r#"{"json":{"per_page":"too big"}}"#)
         );
         assert_eq!(server_message(b"<html>oops</html>"), None);
-    }
-
-    #[test]
-    fn excerpts_are_short_and_on_one_line() {
-        assert_eq!(excerpt(b"  \n"), "(empty body)");
-        assert_eq!(excerpt(b"<html>\n<b>x</b>"), "<html> <b>x</b>");
-        let long = "é".repeat(300);
-        let cut = excerpt(long.as_bytes());
-        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
     }
 
     #[test]
