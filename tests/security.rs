@@ -86,6 +86,43 @@ fn same_origin_redirect_is_followed_and_carries_the_key() {
 }
 
 #[test]
+fn relative_redirects_resolve_against_the_current_url_per_rfc_3986() {
+    // The answering URL is /v2/webhooks?page=1&per_page=100.
+    for location in [
+        "?page=1&per_page=100&moved=1",
+        "webhooks?page=1&per_page=100&moved=1",
+        "../v2/./webhooks?page=1&per_page=100&moved=1#fragment",
+        // A URL in the query does not make the location point elsewhere.
+        "/v2/webhooks?page=1&per_page=100&moved=https://x.example/",
+    ] {
+        let server = MockServer::start();
+        let moved = server.mock(|when, then| {
+            when.path(PATH).query_param_missing("moved");
+            then.status(302).header("location", location);
+        });
+        let target = server.mock(|when, then| {
+            when.path(PATH)
+                .query_param("page", "1")
+                .query_param_exists("moved")
+                .header("x-apikey", KEY);
+            then.status(200)
+                .header("content-type", "application/json")
+                .json_body(page(1, 1, 1, [1]));
+        });
+
+        let received = client(&server).list_webhooks().page(1).per_page(100).send();
+
+        assert_eq!(
+            received.map(|page| page.items.len()).ok(),
+            Some(1),
+            "{location}"
+        );
+        moved.assert_calls(1);
+        target.assert_calls(1);
+    }
+}
+
+#[test]
 fn redirect_location_echoing_the_key_is_redacted() {
     let home = MockServer::start();
     let elsewhere = MockServer::start();
