@@ -364,6 +364,34 @@ fn debug_output_never_shows_the_key() {
     }
 }
 
+#[test]
+fn debug_of_a_listed_webhook_hides_its_custom_header_values() {
+    // Partoo's docs put credentials in custom header values (X-Auth-Token).
+    let server = MockServer::start();
+    let mut item = common::webhook(1);
+    item["custom_headers"] = serde_json::json!({ "X-Auth-Token": "s3cret-t0ken" });
+    let listed = mock_page(
+        &server,
+        1,
+        serde_json::json!({ "page": 1, "max_page": 1, "count": 1, "items": [item] }),
+    );
+
+    let webhook = client(&server)
+        .list_webhooks()
+        .items()
+        .next()
+        .unwrap()
+        .unwrap();
+
+    let headers = webhook.custom_headers.as_ref().unwrap();
+    assert_eq!(headers.get("x-auth-token"), Some("s3cret-t0ken"));
+    for text in [format!("{webhook:?}"), format!("{webhook:#?}")] {
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("X-Auth-Token"), "{text}");
+    }
+    listed.assert_calls(1);
+}
+
 /// The log records of the client and of ureq, with the thread that emitted
 /// them: the client is blocking, so a test's records are those of its thread.
 /// (httpmock's server runs in-process and logs what it receives, key
