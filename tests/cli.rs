@@ -396,13 +396,16 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
         (&["--page", "0"], "invalid --page 0: expected 1 or more"),
         (
             &["--per-page", "ten"],
-            "invalid --per-page 'ten': expected a whole number",
+            "invalid --per-page: expected a whole number",
         ),
         (
             &["--format", "xml"],
-            "invalid --format 'xml': expected table, jsonl, json or csv",
+            "invalid --format: expected table, jsonl, json or csv",
         ),
-        (&["--timeout", "0"], "invalid --timeout '0'"),
+        (
+            &["--timeout", "0"],
+            "invalid --timeout: expected a number of seconds",
+        ),
         (&["--org-id"], "--org-id needs a value"),
         (
             &["--base-url", &ftp_url],
@@ -424,6 +427,71 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
         run.stderr.starts_with("partoo-webhooks: invalid base URL"),
         "{run:#?}"
     );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_key_pasted_as_an_argument_is_refused_without_being_echoed() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    // `run` fails the test if any piece of the key shows in the output.
+    let cases: [(&[&str], &str); 8] = [
+        (&[KEY], "unexpected argument in position 4 (not shown"),
+        (
+            &["--page", "2", KEY],
+            "unexpected argument in position 6 (not shown",
+        ),
+        (
+            &["--org-id", KEY],
+            "invalid --org-id: expected a whole number",
+        ),
+        (
+            &[&format!("--per-page={KEY}")],
+            "invalid --per-page: expected",
+        ),
+        (
+            &["--limit", "99999999999999999999"],
+            "invalid --limit: the number is too large",
+        ),
+        (&["--format", KEY], "invalid --format: expected"),
+        (&["--timeout", KEY], "invalid --timeout: expected"),
+        (&["--api-key-file", KEY], "cannot read the API key file: "),
+    ];
+    for (args, message) in cases {
+        let run = run(&mut list(&server, args));
+
+        assert_eq!(run.status, 2, "{args:?}: {run:#?}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("partoo-webhooks: {message}")),
+            "{args:?}: {run:#?}"
+        );
+    }
+    let run = run(cli().arg(KEY));
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("partoo-webhooks: unknown command (the first argument"),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_timeout_below_a_millisecond_is_refused_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    for timeout in ["0.0000000001", "0.0009", "-1", "0", "NaN", "inf", "1e30"] {
+        let run = run(&mut list(&server, &["--timeout", timeout]));
+
+        assert_eq!(run.status, 2, "{timeout}: {run:#?}");
+        assert!(
+            run.stderr.starts_with(
+                "partoo-webhooks: invalid --timeout: expected a number of seconds, at least 0.001\n"
+            ),
+            "{timeout}: {run:#?}"
+        );
+    }
     mock.assert_calls(0);
 }
 
@@ -473,9 +541,8 @@ fn an_unreadable_key_file_exits_2_before_any_request() {
     let run = run(list(&server, &["--api-key-file", path]).env_remove("PARTOO_API_KEY"));
     assert_eq!(run.status, 2);
     assert!(
-        run.stderr.starts_with(&format!(
-            "partoo-webhooks: cannot read the API key file {path}: "
-        )),
+        run.stderr
+            .starts_with("partoo-webhooks: cannot read the API key file: "),
         "{run:#?}"
     );
     mock.assert_calls(0);

@@ -139,7 +139,8 @@ fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
     let mut text = String::new();
     File::open(path)
         .and_then(|file| file.take(KEY_FILE_LIMIT).read_to_string(&mut text))
-        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
+        // Not the path: a key passed as one by mistake would be printed.
+        .map_err(|e| Failure::Config(format!("cannot read the API key file: {e}")))?;
     match text.lines().next() {
         Some(key) if !key.is_empty() => Ok((key.to_owned(), source)),
         _ => Err(Failure::Config(format!(
