@@ -1,6 +1,7 @@
 //! The client: one configured ureq agent, and how it turns a page request into
 //! a decoded page or a precise error.
 
+use std::env::VarError;
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
@@ -73,16 +74,27 @@ impl Client {
     /// API when unset or empty).
     ///
     /// # Errors
-    /// [`Error::MissingApiKey`] when `PARTOO_API_KEY` is unset, and the errors of
-    /// [`ClientBuilder::build`].
+    /// [`Error::MissingApiKey`] when `PARTOO_API_KEY` is unset,
+    /// [`Error::InvalidApiKey`] or [`Error::InvalidBaseUrl`] when a variable is
+    /// not valid UTF-8, and the errors of [`ClientBuilder::build`].
     pub fn from_env() -> Result<Client, Error> {
-        let key = std::env::var("PARTOO_API_KEY").map_err(|_| Error::MissingApiKey)?;
+        let key = std::env::var("PARTOO_API_KEY").map_err(|error| match error {
+            VarError::NotPresent => Error::MissingApiKey,
+            VarError::NotUnicode(_) => Error::InvalidApiKey {
+                reason: "PARTOO_API_KEY is not valid UTF-8",
+            },
+        })?;
         let mut builder = Client::builder().api_key(key);
-        if let Some(url) = std::env::var("PARTOO_BASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            builder = builder.base_url(url);
+        match std::env::var("PARTOO_BASE_URL") {
+            Ok(url) if !url.is_empty() => builder = builder.base_url(url),
+            Ok(_) | Err(VarError::NotPresent) => {}
+            // Not the production API in its place: the user meant another one.
+            Err(VarError::NotUnicode(url)) => {
+                return Err(Error::InvalidBaseUrl {
+                    url: url.to_string_lossy().into_owned(),
+                    reason: "PARTOO_BASE_URL is not valid UTF-8",
+                })
+            }
         }
         builder.build()
     }

@@ -548,6 +548,34 @@ fn an_unreadable_key_file_exits_2_before_any_request() {
     mock.assert_calls(0);
 }
 
+#[cfg(unix)]
+#[test]
+fn environment_variables_that_are_not_utf8_exit_2_before_any_request() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let not_utf8 = OsStr::from_bytes(b"\xff\xfe");
+    let key = run(list(&server, &[]).env("PARTOO_API_KEY", not_utf8));
+    // Were the variable ignored, the production API would be tried: briefly.
+    let url = run(cli()
+        .args(["list", "--retries", "0", "--timeout", "0.001"])
+        .env("PARTOO_BASE_URL", not_utf8));
+
+    assert_eq!(key.status, 2, "{key:#?}");
+    assert!(
+        key.stderr.contains("PARTOO_API_KEY is not valid UTF-8"),
+        "{key:#?}"
+    );
+    assert_eq!(url.status, 2, "{url:#?}");
+    assert!(
+        url.stderr.contains("PARTOO_BASE_URL is not valid UTF-8"),
+        "{url:#?}"
+    );
+    mock.assert_calls(0);
+}
+
 #[test]
 fn partoo_base_url_is_the_default_base_url() {
     let server = MockServer::start();
