@@ -1,6 +1,7 @@
 //! The client: one configured ureq agent, and how it turns a page request into
 //! a decoded page or a precise error.
 
+use std::env::VarError;
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use ureq::{Agent, Body};
 use crate::config::{ApiKey, Config, Phases};
 use crate::origin::{self, Origin};
 use crate::pagination::{PageRequest, PageSeed};
+use crate::redact;
 use crate::retry::{parse_retry_after, Failure};
 use crate::{ClientBuilder, Error, ListWebhooks, Page};
 
@@ -21,8 +23,6 @@ const API_KEY_HEADER: &str = "x-APIKey";
 const MAX_REDIRECTS: usize = 5;
 /// How much of an error body is read to find the server's message.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// How many characters of a body an error quotes.
-const EXCERPT_CHARS: usize = 200;
 
 /// A blocking client of the Partoo API. Cheap to clone; clones share one
 /// connection pool.
@@ -74,16 +74,27 @@ impl Client {
     /// API when unset or empty).
     ///
     /// # Errors
-    /// [`Error::MissingApiKey`] when `PARTOO_API_KEY` is unset, and the errors of
-    /// [`ClientBuilder::build`].
+    /// [`Error::MissingApiKey`] when `PARTOO_API_KEY` is unset,
+    /// [`Error::InvalidApiKey`] or [`Error::InvalidBaseUrl`] when a variable is
+    /// not valid UTF-8, and the errors of [`ClientBuilder::build`].
     pub fn from_env() -> Result<Client, Error> {
-        let key = std::env::var("PARTOO_API_KEY").map_err(|_| Error::MissingApiKey)?;
+        let key = std::env::var("PARTOO_API_KEY").map_err(|error| match error {
+            VarError::NotPresent => Error::MissingApiKey,
+            VarError::NotUnicode(_) => Error::InvalidApiKey {
+                reason: "PARTOO_API_KEY is not valid UTF-8",
+            },
+        })?;
         let mut builder = Client::builder().api_key(key);
-        if let Some(url) = std::env::var("PARTOO_BASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            builder = builder.base_url(url);
+        match std::env::var("PARTOO_BASE_URL") {
+            Ok(url) if !url.is_empty() => builder = builder.base_url(url),
+            Ok(_) | Err(VarError::NotPresent) => {}
+            // Not the production API in its place: the user meant another one.
+            Err(VarError::NotUnicode(url)) => {
+                return Err(Error::InvalidBaseUrl {
+                    url: url.to_string_lossy().into_owned(),
+                    reason: "PARTOO_BASE_URL is not valid UTF-8",
+                })
+            }
         }
         builder.build()
     }
@@ -242,7 +253,7 @@ impl Client {
             .and_then(|page| deserializer.end().map(|()| page))
             .map_err(|source| Error::Decode {
                 page: request.page,
-                excerpt: self.redact(&excerpt(buf)),
+                excerpt: redact::excerpt(buf, self.inner.api_key.as_str()),
                 source: self.redact_serde(source),
             })
     }
@@ -279,11 +290,11 @@ impl Client {
             .as_reader()
             .take(ERROR_BODY_LIMIT)
             .read_to_end(&mut bytes);
+        let key = self.inner.api_key.as_str();
         let message = match server_message(&bytes) {
-            Some(message) => excerpt(message.as_bytes()),
-            None => excerpt(&bytes),
+            Some(message) => redact::excerpt(message.as_bytes(), key),
+            None => redact::excerpt(&bytes, key),
         };
-        let message = self.redact(&message);
         match status {
             401 => Error::Unauthorized { page, message },
             403 => Error::Forbidden { page, message },
@@ -299,15 +310,18 @@ impl Client {
     /// A hostile or debugging server may echo request headers back; its words
     /// reach error messages, so the key is cut out of them.
     fn redact(&self, text: &str) -> String {
-        text.replace(self.inner.api_key.as_str(), "[redacted]")
+        redact::redact(text, self.inner.api_key.as_str())
     }
 
+    /// serde quotes the strings it could not use, whole; a quote that had to be
+    /// redacted replaces the error, which keeps its text but loses its position.
     fn redact_serde(&self, error: serde_json::Error) -> crate::error::Cause {
         let text = error.to_string();
-        if text.contains(self.inner.api_key.as_str()) {
-            self.redact(&text).into()
-        } else {
+        let redacted = self.redact(&text);
+        if redacted == text {
             error.into()
+        } else {
+            redacted.into()
         }
     }
 }
@@ -325,25 +339,6 @@ fn server_message(body: &[u8]) -> Option<String> {
         },
         _ => None,
     }
-}
-
-/// The start of a body (or a server's message) on one line, without control
-/// characters, for an error message that may reach a terminal.
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "(empty body)".to_owned();
-    }
-    let mut excerpt: String = text
-        .chars()
-        .take(EXCERPT_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(EXCERPT_CHARS).is_some() {
-        excerpt.push('…');
-    }
-    excerpt
 }
 
 fn path_and_query(url: &str) -> &str {
@@ -375,16 +370,6 @@ mod tests {
             Some(r#"{"json":{"per_page":"too big"}}"#)
         );
         assert_eq!(server_message(b"<html>oops</html>"), None);
-    }
-
-    #[test]
-    fn excerpts_are_short_and_on_one_line() {
-        assert_eq!(excerpt(b"  \n"), "(empty body)");
-        assert_eq!(excerpt(b"<html>\n<b>x</b>"), "<html> <b>x</b>");
-        let long = "é".repeat(300);
-        let cut = excerpt(long.as_bytes());
-        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub const PRODUCTION_URL: &str = "https://api.partoo.co/v2";
 /// The sandbox API, for development against test data.
 pub const SANDBOX_URL: &str = "https://api.sandbox.partoo.co/v2";
 
+/// The longest timeout: ureq adds a timeout to the clock, which panics past its
+/// range (`Duration::MAX` did). A century never ends in practice either.
+const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// What the client does between two attempts; tests swap it to record delays.
 pub(crate) type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
 
@@ -224,7 +228,7 @@ impl ClientBuilder {
     ///
     /// Defaults to 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout = timeout;
+        self.config.connect_timeout = timeout.min(MAX_TIMEOUT);
         self
     }
 
@@ -244,9 +248,11 @@ impl ClientBuilder {
     /// limits (`timeout` and `attempts` in `/etc/resolv.conf`): bounding it here
     /// would take a thread per request.
     ///
+    /// Longer than a hundred years counts as a hundred years.
+    ///
     /// Defaults to 30 seconds.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout = timeout;
+        self.config.timeout = timeout.min(MAX_TIMEOUT);
         self
     }
 
@@ -259,7 +265,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The `User-Agent` header.
+    /// The `User-Agent` header; an empty one sends none. A value that no header
+    /// can carry (a control character such as a newline) makes
+    /// [`build`](Self::build) fail with [`Error::InvalidSetting`].
     ///
     /// Defaults to `partoo-webhooks/<version>`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
@@ -317,9 +325,17 @@ impl ClientBuilder {
     /// Checks the settings and builds the client. Sends nothing.
     ///
     /// # Errors
-    /// [`Error::MissingApiKey`], [`Error::InvalidApiKey`] or [`Error::InvalidBaseUrl`].
+    /// [`Error::MissingApiKey`], [`Error::InvalidApiKey`], [`Error::InvalidBaseUrl`]
+    /// or [`Error::InvalidSetting`].
     pub fn build(self) -> Result<Client, Error> {
         let key = self.api_key.ok_or(Error::MissingApiKey)?;
+        // ureq would panic on the first request instead.
+        if HeaderValue::from_str(&self.config.user_agent).is_err() {
+            return Err(Error::InvalidSetting {
+                name: "user agent",
+                reason: "it holds a control character, which no header can carry",
+            });
+        }
         Client::from_config(ApiKey::new(&key.0)?, self.config)
     }
 }

@@ -9,6 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The HTTP headers Partoo adds to each call of a webhook, in the order the API
 /// sent them. Names compare without regard to ASCII case, as in HTTP.
 ///
+/// The values are often credentials (Partoo's own example is `X-Auth-Token`),
+/// so `Debug` shows the names only; [`get`](Self::get), [`iter`](Self::iter)
+/// and serialization give the values.
+///
 /// ```
 /// use partoo_webhooks::{CustomHeaderError, CustomHeaders};
 ///
@@ -18,9 +22,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// headers.insert("X-Partoo-Id", "1");
 /// assert!(matches!(headers.validate(), Err(CustomHeaderError::ReservedPrefix { .. })));
+/// assert_eq!(format!("{headers:?}"), r#"{"X-Auth-Token": "[hidden]", "X-Partoo-Id": "[hidden]"}"#);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CustomHeaders(Vec<(String, String)>);
+
+impl fmt::Debug for CustomHeaders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, _)| (name, "[hidden]")))
+            .finish()
+    }
+}
 
 /// A rule of the API's `CustomHeaders` schema that a set of headers breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,6 +396,18 @@ mod tests {
         assert_eq!(headers.insert("x-a", "2").as_deref(), Some("1"));
         assert_eq!(headers.get("X-a"), Some("2"));
         assert_eq!(headers.len(), 1);
+    }
+
+    #[test]
+    fn debug_shows_names_and_hides_values() {
+        let headers = CustomHeaders::from_iter([("X-Auth-Token", "s3cret-t0ken"), ("X-Env", "")]);
+
+        for text in [format!("{headers:?}"), format!("{headers:#?}")] {
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(text.contains("\"X-Auth-Token\": \"[hidden]\""), "{text}");
+            assert!(text.contains("\"X-Env\": \"[hidden]\""), "{text}");
+        }
+        assert_eq!(format!("{:?}", CustomHeaders::new()), "{}");
     }
 
     #[test]

@@ -25,6 +25,13 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A setting of the builder cannot be used; nothing was sent.
+    InvalidSetting {
+        /// The setting, e.g. `user agent`.
+        name: &'static str,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// A request parameter is out of range; nothing was sent.
     InvalidParameter {
         /// The query parameter, e.g. `per_page`.
@@ -202,6 +209,7 @@ impl Error {
             Error::RetriesExhausted { last, .. } => last.page(),
             Error::MissingApiKey | Error::InvalidApiKey { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
+            Error::InvalidSetting { .. } => None,
         }
     }
 
@@ -241,6 +249,7 @@ impl fmt::Display for Error {
             Error::InvalidBaseUrl { url, reason } => {
                 write!(f, "invalid base URL {url:?}: {reason}")
             }
+            Error::InvalidSetting { name, reason } => write!(f, "invalid {name}: {reason}"),
             Error::InvalidParameter {
                 name,
                 value,

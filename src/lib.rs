@@ -46,8 +46,9 @@
 //! - Errors are one [`Error`] enum; each names the page, and HTTP errors carry
 //!   the status and the server's message. No error, `Debug` output or log
 //!   record of this crate contains the API key, even when a server echoes it
-//!   back. (ureq's own trace-level records quote response headers as
-//!   received, so keep `ureq` below trace level when servers are untrusted.)
+//!   back. (ureq's own trace-level records dump every request and response
+//!   byte by byte, the key's header included: keep `ureq` and `ureq_proto`
+//!   below trace level wherever logs are kept.)
 //! - HTTP 429, 500, 502, 503, 504, timeouts and broken connections are retried
 //!   (3 times by default) with exponential backoff and jitter, honouring
 //!   `Retry-After`. Nothing else is retried.
@@ -72,6 +73,7 @@ mod origin;
 mod pager;
 mod pagination;
 mod prefetch;
+mod redact;
 mod retry;
 mod webhooks;
 

@@ -105,19 +105,24 @@ impl RetryPolicy {
 /// Reads a `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
 ///
 /// A date in the past means "now". Anything else unreadable is `None`, and the
-/// client falls back to its own backoff.
+/// client falls back to its own backoff. The value comes from the server, so no
+/// value may panic: dates are bounded to four-digit years, and every sum is checked.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let at = UNIX_EPOCH + Duration::from_secs(parse_http_date(value)?);
+    let at = UNIX_EPOCH.checked_add(Duration::from_secs(parse_http_date(value)?))?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
+
+/// HTTP-dates have four-digit years; a larger one is not a date but an attack
+/// on the arithmetic below.
+const MAX_YEAR: u64 = 9999;
 
 /// Seconds since the Unix epoch of an HTTP-date in any of its three forms:
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, `Sunday, 06-Nov-94 08:49:37 GMT` and
@@ -131,6 +136,9 @@ fn parse_http_date(value: &str) -> Option<u64> {
         } else if token.contains(':') {
             time = Some(token);
         } else if let Ok(n) = token.parse::<u64>() {
+            if numbers.len() == 2 {
+                return None;
+            }
             numbers.push(n);
         } else if !token.bytes().all(|b| b.is_ascii_alphabetic()) {
             return None;
@@ -147,11 +155,19 @@ fn parse_http_date(value: &str) -> Option<u64> {
     };
     let mut hms = time.split(':').map(|n| n.parse::<u64>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if hms.next().is_some() || !(1..=31).contains(&day) || year < 1970 || h > 23 || m > 59 || s > 60
+    if hms.next().is_some()
+        || !(1..=31).contains(&day)
+        || !(1970..=MAX_YEAR).contains(&year)
+        || h > 23
+        || m > 59
+        || s > 60
     {
         return None;
     }
-    Some(days_since_epoch(year, month, day) * 86_400 + h * 3600 + m * 60 + s)
+    // Cannot overflow within MAX_YEAR; checked all the same, as this is server input.
+    days_since_epoch(year, month, day)
+        .checked_mul(86_400)?
+        .checked_add(h * 3600 + m * 60 + s)
 }
 
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar, for years >= 1970
@@ -166,6 +182,8 @@ fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -217,6 +235,70 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn absurd_dates_and_numbers_are_unreadable_not_a_panic() {
+        let now = SystemTime::now();
+        for value in [
+            "Sun, 06 Nov 300000000000 08:49:37 GMT",
+            "Sun, 06 Nov 18446744073709551615 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 18446744073709551615",
+            "Fri, 31 Dec 10000 23:59:59 GMT",
+            "99999999999999999999",
+            "Sun, 06 Nov 1994 99999999999999999999:00:00 GMT",
+            "Sun, 06 06 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_retry_after(value, now), None, "{value:?}");
+        }
+        // The largest readable values are delays, for the ceiling to judge.
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            parse_http_date("Fri, 31 Dec 9999 23:59:60 GMT"),
+            Some(LAST_DATE)
+        );
+    }
+
+    /// 10000-01-01T00:00:00Z: no HTTP-date lies beyond it.
+    const LAST_DATE: u64 = 253_402_300_800;
+
+    proptest! {
+        #[test]
+        fn any_header_value_is_a_bounded_delay_or_unreadable(
+            value in any::<String>(),
+            now in 0..LAST_DATE * 2,
+        ) {
+            let now = UNIX_EPOCH + Duration::from_secs(now);
+            if let Some(delay) = parse_retry_after(&value, now) {
+                let seconds = value.trim().parse::<u64>().ok();
+                prop_assert!(
+                    seconds.map(Duration::from_secs) == Some(delay)
+                        || delay <= Duration::from_secs(LAST_DATE),
+                    "{value:?} -> {delay:?}"
+                );
+            }
+        }
+
+        #[test]
+        fn any_date_shaped_value_is_a_bounded_delay_or_unreadable(
+            form in 0..3usize,
+            day in any::<u64>(),
+            year in prop_oneof![0..100u64, 1900..12000u64, any::<u64>()],
+            (h, m, s) in (0..100u64, 0..100u64, 0..100u64),
+            month in proptest::sample::select(&MONTHS[..]),
+        ) {
+            let value = match form {
+                0 => format!("Sun, {day:02} {month} {year} {h:02}:{m:02}:{s:02} GMT"),
+                1 => format!("Sunday, {day:02}-{month}-{year} {h:02}:{m:02}:{s:02} GMT"),
+                _ => format!("Sun {month} {day:2} {h:02}:{m:02}:{s:02} {year}"),
+            };
+            if let Some(delay) = parse_retry_after(&value, UNIX_EPOCH) {
+                prop_assert!(delay <= Duration::from_secs(LAST_DATE), "{value:?}");
+            }
+        }
     }
 
     #[test]

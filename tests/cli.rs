@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{mock_page, page, webhook, KEY, PATH};
+use common::{assert_no_key_piece, mock_page, page, webhook, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::{json, Value};
@@ -46,7 +46,7 @@ struct Run {
     stderr: String,
 }
 
-/// Runs the command to its end; in every test, the key must not be in its output.
+/// Runs the command to its end; in every test, no piece of the key may be in its output.
 fn run(command: &mut Command) -> Run {
     let output = command.output().expect("the binary runs");
     let run = Run {
@@ -54,10 +54,8 @@ fn run(command: &mut Command) -> Run {
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
     };
-    assert!(
-        !run.stdout.contains(KEY) && !run.stderr.contains(KEY),
-        "the API key was printed: {run:#?}"
-    );
+    assert_no_key_piece(&run.stdout);
+    assert_no_key_piece(&run.stderr);
     run
 }
 
@@ -400,13 +398,16 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
         (&["--page", "0"], "invalid --page 0: expected 1 or more"),
         (
             &["--per-page", "ten"],
-            "invalid --per-page 'ten': expected a whole number",
+            "invalid --per-page: expected a whole number",
         ),
         (
             &["--format", "xml"],
-            "invalid --format 'xml': expected table, jsonl, json or csv",
+            "invalid --format: expected table, jsonl, json or csv",
         ),
-        (&["--timeout", "0"], "invalid --timeout '0'"),
+        (
+            &["--timeout", "0"],
+            "invalid --timeout: expected a number of seconds",
+        ),
         (&["--org-id"], "--org-id needs a value"),
         (
             &["--base-url", &ftp_url],
@@ -428,6 +429,71 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
         run.stderr.starts_with("partoo-webhooks: invalid base URL"),
         "{run:#?}"
     );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_key_pasted_as_an_argument_is_refused_without_being_echoed() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    // `run` fails the test if any piece of the key shows in the output.
+    let cases: [(&[&str], &str); 8] = [
+        (&[KEY], "unexpected argument in position 4 (not shown"),
+        (
+            &["--page", "2", KEY],
+            "unexpected argument in position 6 (not shown",
+        ),
+        (
+            &["--org-id", KEY],
+            "invalid --org-id: expected a whole number",
+        ),
+        (
+            &[&format!("--per-page={KEY}")],
+            "invalid --per-page: expected",
+        ),
+        (
+            &["--limit", "99999999999999999999"],
+            "invalid --limit: the number is too large",
+        ),
+        (&["--format", KEY], "invalid --format: expected"),
+        (&["--timeout", KEY], "invalid --timeout: expected"),
+        (&["--api-key-file", KEY], "cannot read the API key file: "),
+    ];
+    for (args, message) in cases {
+        let run = run(&mut list(&server, args));
+
+        assert_eq!(run.status, 2, "{args:?}: {run:#?}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("partoo-webhooks: {message}")),
+            "{args:?}: {run:#?}"
+        );
+    }
+    let run = run(cli().arg(KEY));
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("partoo-webhooks: unknown command (the first argument"),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_timeout_below_a_millisecond_is_refused_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    for timeout in ["0.0000000001", "0.0009", "-1", "0", "NaN", "inf", "1e30"] {
+        let run = run(&mut list(&server, &["--timeout", timeout]));
+
+        assert_eq!(run.status, 2, "{timeout}: {run:#?}");
+        assert!(
+            run.stderr.starts_with(
+                "partoo-webhooks: invalid --timeout: expected a number of seconds, at least 0.001\n"
+            ),
+            "{timeout}: {run:#?}"
+        );
+    }
     mock.assert_calls(0);
 }
 
@@ -477,10 +543,37 @@ fn an_unreadable_key_file_exits_2_before_any_request() {
     let run = run(list(&server, &["--api-key-file", path]).env_remove("PARTOO_API_KEY"));
     assert_eq!(run.status, 2);
     assert!(
-        run.stderr.starts_with(&format!(
-            "partoo-webhooks: cannot read the API key file {path}: "
-        )),
+        run.stderr
+            .starts_with("partoo-webhooks: cannot read the API key file: "),
         "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[cfg(unix)]
+#[test]
+fn environment_variables_that_are_not_utf8_exit_2_before_any_request() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let not_utf8 = OsStr::from_bytes(b"\xff\xfe");
+    let key = run(list(&server, &[]).env("PARTOO_API_KEY", not_utf8));
+    // Were the variable ignored, the production API would be tried: briefly.
+    let url = run(cli()
+        .args(["list", "--retries", "0", "--timeout", "0.001"])
+        .env("PARTOO_BASE_URL", not_utf8));
+
+    assert_eq!(key.status, 2, "{key:#?}");
+    assert!(
+        key.stderr.contains("PARTOO_API_KEY is not valid UTF-8"),
+        "{key:#?}"
+    );
+    assert_eq!(url.status, 2, "{url:#?}");
+    assert!(
+        url.stderr.contains("PARTOO_BASE_URL is not valid UTF-8"),
+        "{url:#?}"
     );
     mock.assert_calls(0);
 }

@@ -5,7 +5,8 @@ mod common;
 use std::error::Error as _;
 use std::net::TcpListener;
 
-use common::{builder, client, mock_page, page, Sleeps, KEY, PATH};
+use common::raw::{self, RawServer, Step};
+use common::{assert_no_key_piece, builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use partoo_webhooks::{Client, Error};
@@ -285,6 +286,54 @@ fn an_empty_or_unsafe_api_key_is_refused_when_building() {
 }
 
 #[test]
+fn a_user_agent_no_header_can_carry_is_refused_when_building() {
+    // ureq panicked on the first request with such a user agent.
+    for user_agent in ["bot\r\nX-Injected: 1", "nul\0", "del\u{7f}"] {
+        let error = Client::builder()
+            .api_key(KEY)
+            .user_agent(user_agent)
+            .build()
+            .unwrap_err();
+
+        assert!(
+            matches!(
+                error,
+                Error::InvalidSetting {
+                    name: "user agent",
+                    ..
+                }
+            ),
+            "{user_agent:?}: {error:?}"
+        );
+        assert!(
+            error.to_string().starts_with("invalid user agent: "),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn an_unusual_but_valid_user_agent_is_sent_as_given() {
+    // Non-ASCII, which httpmock cannot read: a raw server records it.
+    let server = RawServer::start([Step::Send(raw::json_response(200, &page(1, 1, 1, [1])))]);
+    let client = Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .user_agent("sync-bot/2 (é; tab\there)")
+        .build()
+        .unwrap();
+
+    let received = client.list_webhooks().page(1).send().unwrap();
+
+    assert_eq!(received.items.len(), 1);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("user-agent"),
+        Some("sync-bot/2 (é; tab\there)")
+    );
+}
+
 fn refused_connection_is_a_connection_error_with_the_cause_behind_source() {
     // A port that was just free: connecting to it is refused.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -386,7 +435,7 @@ fn the_api_key_appears_in_no_error_text() {
         assert!(error.to_string().contains("[redacted]"), "{error}");
     }
     for text in &texts {
-        assert!(!text.contains(KEY), "the key leaked: {text}");
+        assert_no_key_piece(text);
     }
     answered.iter().for_each(|mock| mock.assert_calls(1));
     ignores_page.assert_calls(1);

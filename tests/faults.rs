@@ -324,3 +324,20 @@ fn gzip_body_is_decoded() {
     let accepted = requests[0].header("accept-encoding").unwrap_or_default();
     assert!(accepted.contains("gzip"), "Accept-Encoding: {accepted:?}");
 }
+
+#[test]
+fn a_timeout_of_duration_max_is_no_limit_not_a_panic() {
+    // ureq adds the timeout to the clock, which overflowed and panicked.
+    for timeout in [Duration::MAX, Duration::from_secs(u64::MAX / 2)] {
+        let server = RawServer::start([ok(&page(1, 1, 1, [1]))]);
+        let sleeps = Sleeps::default();
+        let builder = builder(&server, &sleeps)
+            .timeout(timeout)
+            .connect_timeout(timeout);
+
+        let received = send_page(builder, 1).unwrap();
+
+        assert_eq!(ids(&received), [1]);
+        assert_eq!(server.request_count(), 1);
+    }
+}

@@ -373,3 +373,69 @@ fn a_429_without_retry_after_waits_the_backoff() {
     limited.assert_calls(1);
     ok.assert_calls(1);
 }
+
+#[test]
+fn retry_after_with_an_absurd_year_is_ignored_not_a_panic() {
+    for value in [
+        // Overflows the clock: UNIX_EPOCH + this date panicked.
+        "Sun, 06 Nov 300000000000 08:49:37 GMT",
+        // Overflows the calendar arithmetic before the clock.
+        "Sun, 06 Nov 18446744073709551615 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 18446744073709551615",
+        "Fri, 31 Dec 10000 23:59:59 GMT",
+        // Delay-seconds beyond u64.
+        "99999999999999999999",
+    ] {
+        let server = MockServer::start();
+        let limited = failing(&server, 1, 429, &[("Retry-After", value)], 1);
+        let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+        let sleeps = Sleeps::default();
+
+        let received = recording_client(&server, &sleeps)
+            .list_webhooks()
+            .page(1)
+            .send();
+
+        // Unreadable, so the client's own backoff (1 ms at most here) applies.
+        assert_eq!(received.unwrap().items.len(), 1, "{value}");
+        let delays = sleeps.delays();
+        assert!(
+            delays.len() == 1 && delays[0] <= Duration::from_millis(1),
+            "{value}: {delays:?}"
+        );
+        limited.assert_calls(1);
+        ok.assert_calls(1);
+    }
+}
+
+#[test]
+fn retry_after_of_the_largest_number_fails_at_once_with_that_wait() {
+    let server = MockServer::start();
+    let limited = failing(
+        &server,
+        1,
+        429,
+        &[("Retry-After", "18446744073709551615")],
+        1,
+    );
+    let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let sleeps = Sleeps::default();
+
+    let error = failure(
+        recording_client(&server, &sleeps)
+            .list_webhooks()
+            .page(1)
+            .send(),
+    );
+
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited { page: 1, retry_after: Some(wait) } if wait == Duration::from_secs(u64::MAX)
+        ),
+        "{error:?}"
+    );
+    assert_eq!(sleeps.delays(), []);
+    limited.assert_calls(1);
+    ok.assert_calls(0);
+}

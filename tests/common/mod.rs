@@ -14,6 +14,19 @@ use serde_json::{json, Value};
 /// The API key of every test client; tests check it never leaks.
 pub const KEY: &str = "test-key-5ec8e7-do-not-leak";
 
+/// Asserts that `text` holds no piece of the test key of 6 characters or
+/// more: a key cut short still leaks most of itself.
+#[track_caller]
+pub fn assert_no_key_piece(text: &str) {
+    for piece in KEY.as_bytes().windows(6) {
+        let piece = std::str::from_utf8(piece).expect("an ASCII key");
+        assert!(
+            !text.contains(piece),
+            "a piece of the API key ({piece:?}) leaked into {text:?}"
+        );
+    }
+}
+
 /// The path of the list endpoint under the mock's `/v2` base.
 pub const PATH: &str = "/v2/webhooks";
 

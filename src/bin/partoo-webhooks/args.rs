@@ -1,7 +1,11 @@
 //! The command line, parsed with the standard library: `list` and its options,
 //! `--help` and `--version`.
+//!
+//! Messages name options and positions, never the values given: a key pasted
+//! in the wrong place (`list <key>`, `--org-id <key>`) would be printed back.
 
 use std::ffi::OsString;
+use std::num::{IntErrorKind, ParseIntError};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -90,16 +94,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         Some("--help" | "-h") => Ok(Command::Help),
         Some("--version" | "-V") => Ok(Command::Version),
         Some(option) if option.starts_with('-') => Err(unknown_option(option)),
-        Some(other) => Err(usage(format!(
-            "unknown command '{other}': the only command is `list`"
+        Some(_) => Err(usage(format!(
+            "unknown command (the first argument, {NOT_SHOWN}): the only command is `list`"
         ))),
         None => Err(usage("the command is not valid UTF-8")),
     }
 }
 
-fn parse_list(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
+fn parse_list(args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut list = ListArgs::default();
-    while let Some(arg) = args.next() {
+    // Positions on the command line, `list` being 1.
+    let mut args = args.zip(2..);
+    while let Some((arg, position)) = args.next() {
         let Some(arg) = arg.to_str() else {
             return Err(usage("an argument is not valid UTF-8"));
         };
@@ -112,6 +118,7 @@ fn parse_list(mut args: impl Iterator<Item = OsString>) -> Result<Command, Usage
                 Some(value) => Ok(value.into()),
                 None => args
                     .next()
+                    .map(|(value, _)| value)
                     .ok_or_else(|| usage(format!("{name} needs a value"))),
             }
         };
@@ -136,7 +143,12 @@ fn parse_list(mut args: impl Iterator<Item = OsString>) -> Result<Command, Usage
                 ))
             }
             option if option.starts_with('-') => return Err(unknown_option(option)),
-            other => return Err(usage(format!("unexpected argument '{other}'"))),
+            _ => {
+                return Err(usage(format!(
+                    "unexpected argument in position {position} ({NOT_SHOWN}): \
+                     list takes options only"
+                )))
+            }
         }
     }
     if list.sandbox && list.base_url.is_some() {
@@ -149,6 +161,12 @@ fn parse_list(mut args: impl Iterator<Item = OsString>) -> Result<Command, Usage
     }
     Ok(Command::List(list))
 }
+
+/// Why a message does not quote an argument.
+const NOT_SHOWN: &str = "not shown, in case it is a secret";
+
+/// The shortest `--timeout`: below it a timeout is not a limit but a failure.
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 
 fn usage(message: impl Into<String>) -> UsageError {
     UsageError(message.into())
@@ -180,32 +198,33 @@ fn text(name: &str, value: OsString) -> Result<String, UsageError> {
         .map_err(|_| usage(format!("the value of {name} is not valid UTF-8")))
 }
 
-fn number<T: FromStr>(name: &str, value: OsString) -> Result<T, UsageError> {
-    let value = text(name, value)?;
-    value
-        .parse()
-        .map_err(|_| usage(format!("invalid {name} '{value}': expected a whole number")))
+fn number<T: FromStr<Err = ParseIntError>>(name: &str, value: OsString) -> Result<T, UsageError> {
+    text(name, value)?.parse().map_err(|error: ParseIntError| {
+        usage(match error.kind() {
+            IntErrorKind::Empty => format!("{name} needs a value"),
+            IntErrorKind::PosOverflow => format!("invalid {name}: the number is too large"),
+            _ => format!("invalid {name}: expected a whole number"),
+        })
+    })
 }
 
 fn format(name: &str, value: OsString) -> Result<Format, UsageError> {
-    let value = text(name, value)?;
-    value.parse().map_err(|_| {
+    text(name, value)?.parse().map_err(|_| {
         usage(format!(
-            "invalid {name} '{value}': expected table, jsonl, json or csv"
+            "invalid {name}: expected table, jsonl, json or csv"
         ))
     })
 }
 
 fn seconds(name: &str, value: OsString) -> Result<Duration, UsageError> {
-    let value = text(name, value)?;
-    value
+    text(name, value)?
         .parse::<f64>()
         .ok()
-        .filter(|secs| *secs > 0.0)
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .filter(|timeout| *timeout >= MIN_TIMEOUT)
         .ok_or_else(|| {
             usage(format!(
-                "invalid {name} '{value}': expected a number of seconds above 0"
+                "invalid {name}: expected a number of seconds, at least 0.001"
             ))
         })
 }

@@ -135,7 +135,8 @@ fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
     let mut text = String::new();
     File::open(path)
         .and_then(|file| file.take(KEY_FILE_LIMIT).read_to_string(&mut text))
-        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
+        // Not the path: a key passed as one by mistake would be printed.
+        .map_err(|e| Failure::Config(format!("cannot read the API key file: {e}")))?;
     match text.lines().next() {
         Some(key) if !key.is_empty() => Ok((key.to_owned(), source)),
         _ => Err(Failure::Config(format!(
@@ -145,9 +146,17 @@ fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
 }
 
 fn client(list: &ListArgs, key: String, key_source: &str) -> Result<Client, Failure> {
-    let from_env = env::var("PARTOO_BASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
+    let from_env = match env::var("PARTOO_BASE_URL") {
+        Ok(url) => Some(url).filter(|url| !url.is_empty()),
+        // Not the production API in its place, unless another one was given.
+        Err(VarError::NotUnicode(_)) if !list.sandbox && list.base_url.is_none() => {
+            return Err(Failure::Config(
+                "PARTOO_BASE_URL is not valid UTF-8; export the API's URL or pass --base-url"
+                    .to_owned(),
+            ))
+        }
+        Err(_) => None,
+    };
     let base_url = match list.sandbox {
         true => Some(SANDBOX_URL.to_owned()),
         false => list.base_url.clone().or(from_env),
