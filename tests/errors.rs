@@ -334,6 +334,7 @@ fn an_unusual_but_valid_user_agent_is_sent_as_given() {
     );
 }
 
+#[test]
 fn refused_connection_is_a_connection_error_with_the_cause_behind_source() {
     // A port that was just free: connecting to it is refused.
     let port = TcpListener::bind("127.0.0.1:0")
