@@ -119,6 +119,8 @@ impl Client {
             .timeout_send_request(Some(phases.send_request))
             .timeout_recv_response(Some(phases.recv_response))
             .timeout_recv_body(Some(phases.recv_body))
+            .timeout_per_read(phases.per_read)
+            .timeout_per_write(phases.per_write)
             .user_agent(config.user_agent.as_str())
             .accept("application/json")
             .build()

@@ -82,24 +82,46 @@ pub(crate) struct Phases {
     pub send_request: Duration,
     pub recv_response: Duration,
     pub recv_body: Duration,
+    /// The longest single wait to write: just under `send_request`.
+    pub per_write: Option<Duration>,
+    /// The longest single wait to read: just under `recv_response`.
+    pub per_read: Option<Duration>,
 }
+
+/// How much shorter a single wait is than its phase.
+///
+/// ureq sets a socket's timeout to the time left in the phase before each read
+/// or write, a `setsockopt` every time, since that time shrinks. A single-wait
+/// limit just under the phase's is what ureq uses instead while it is the
+/// shorter, which is during the phase's first millisecond: the value does not
+/// change, so the socket is not touched again. A server that answers at once
+/// then costs no system call for timeouts; a slow one costs one per read, as
+/// before, which is nothing beside its slowness.
+const SINGLE_WAIT_MARGIN: Duration = Duration::from_millis(1);
 
 impl Phases {
     /// Shares `timeout` among the phases. Connecting gets `connect_timeout`, but
     /// at most a third of the budget; of the rest, sending the request gets a
-    /// tenth (a GET's head fits in the socket's buffer), waiting for the
-    /// response head, which is the server's work, six tenths, and reading the
-    /// body three tenths (a page is tens of kilobytes).
+    /// tenth (a GET's head fits in the socket's buffer), and waiting for the
+    /// response head (the server's work) and reading the body get the same
+    /// share each, so that one single-wait limit suits both.
     pub(crate) fn of(connect_timeout: Duration, timeout: Duration) -> Phases {
         let connect = connect_timeout.min(timeout / 3);
         let rest = timeout - connect;
         let send_request = rest / 10;
-        let recv_response = rest / 10 * 6;
+        let recv_response = (rest - send_request) / 2;
+        let under = |phase: Duration| {
+            phase
+                .checked_sub(SINGLE_WAIT_MARGIN)
+                .filter(|d| !d.is_zero())
+        };
         Phases {
             connect,
             send_request,
             recv_response,
             recv_body: rest - send_request - recv_response,
+            per_write: under(send_request),
+            per_read: under(recv_response),
         }
     }
 
@@ -239,10 +261,11 @@ impl ClientBuilder {
     /// The budget is shared among the phases of the request, each with its own
     /// limit, and the limits add up to it. Connecting gets
     /// [`connect_timeout`](Self::connect_timeout), at most a third of the budget;
-    /// of the rest, sending the request gets 10%, waiting for the response's
-    /// head 60%, and reading its body 30%. With the defaults: 10 s, 2 s, 12 s
-    /// and 6 s. A phase that runs out fails the request, even if an earlier
-    /// phase finished early.
+    /// of the rest, sending the request gets 10%, and waiting for the
+    /// response's head and reading its body 45% each. With the defaults: 10 s,
+    /// 2 s, 9 s and 9 s. A phase that runs out fails the request, even if an
+    /// earlier phase finished early; so does a single wait for data that lasts
+    /// the whole of its phase's share (1 ms less, exactly).
     ///
     /// Resolving the host name is left to the system's resolver and its own
     /// limits (`timeout` and `attempts` in `/etc/resolv.conf`): bounding it here
@@ -354,8 +377,10 @@ mod tests {
             Phases {
                 connect: secs(10),
                 send_request: secs(2),
-                recv_response: secs(12),
-                recv_body: secs(6),
+                recv_response: secs(9),
+                recv_body: secs(9),
+                per_write: Some(Duration::from_millis(1999)),
+                per_read: Some(Duration::from_millis(8999)),
             }
         );
         for (connect, timeout) in [
@@ -369,7 +394,13 @@ mod tests {
             let phases = Phases::of(connect, timeout);
             assert!(phases.total() <= timeout, "{connect:?} {timeout:?}");
             assert!(phases.connect <= connect.min(timeout / 3));
-            assert!(phases.recv_body >= phases.send_request, "{phases:?}");
+            assert!(phases.recv_body >= phases.recv_response, "{phases:?}");
+            assert!(phases
+                .per_read
+                .is_none_or(|wait| wait < phases.recv_response));
+            assert!(phases
+                .per_write
+                .is_none_or(|wait| wait < phases.send_request));
         }
     }
 }
