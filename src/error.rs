@@ -159,6 +159,12 @@ pub enum Error {
         /// The `count` of that answer.
         count: u64,
     },
+    /// Every listing of [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot)
+    /// showed the webhooks changing while it ran. No request failed.
+    NoConsistentSnapshot {
+        /// How many listings were made.
+        passes: u32,
+    },
     /// A retryable failure persisted through every allowed retry. The last
     /// failure is also the [`source`](std::error::Error::source).
     RetriesExhausted {
@@ -208,6 +214,7 @@ impl Error {
             Error::PageMismatch { requested, .. } => Some(*requested),
             Error::RetriesExhausted { last, .. } => last.page(),
             Error::MissingApiKey | Error::InvalidApiKey { .. } => None,
+            Error::NoConsistentSnapshot { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
             Error::InvalidSetting { .. } => None,
         }
@@ -321,6 +328,13 @@ impl fmt::Display for Error {
                 f,
                 "page {page} is empty although the server announces {max_page} pages \
                  and {count} items: the listing is incomplete"
+            ),
+            Error::NoConsistentSnapshot { passes: 1 } => {
+                f.write_str("no consistent snapshot: the data changed during the listing")
+            }
+            Error::NoConsistentSnapshot { passes } => write!(
+                f,
+                "no consistent snapshot: the data changed during each of {passes} listings"
             ),
             Error::RetriesExhausted { attempts, last } => match last.page() {
                 Some(page) => write!(f, "gave up on page {page} after {attempts} attempts"),

@@ -41,6 +41,33 @@
 //! }
 //! ```
 //!
+//! # A consistent snapshot, and what to change
+//!
+//! [`ListWebhooks::snapshot`] returns every webhook as one `Vec`, listing
+//! again when the account changed during a listing; [`Plan::new`] compares it
+//! with [`DesiredWebhook`]s by organization and event type, as
+//! `partoo-webhooks diff` does.
+//!
+//! ```no_run
+//! use partoo_webhooks::{Client, DesiredState, DesiredWebhook, EventType, Plan};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = Client::from_env()?;
+//!     let mut leads = DesiredWebhook::new(7, EventType::LeadReceived, "https://crm.example.com/leads");
+//!     leads.custom_headers.insert("X-Auth-Token", std::env::var("HOOK_TOKEN")?);
+//!     let desired = DesiredState::new(vec![leads])?; // HTTPS, header rules, one per key
+//!
+//!     // Listed again when the account changes during the listing (3 listings at most).
+//!     let live = client.list_webhooks().org_id(7).snapshot()?;
+//!     let plan = Plan::new(&desired, &live);
+//!     for create in &plan.creates {
+//!         println!("to create: {} {} {}", create.org_id, create.event_type, create.url);
+//!     }
+//!     println!("{} to update, {} to delete", plan.updates.len(), plan.deletes.len());
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # What to expect when things go wrong
 //!
 //! - Errors are one [`Error`] enum; each names the page, and HTTP errors carry
@@ -68,21 +95,26 @@
 mod client;
 mod config;
 mod custom_headers;
+mod desired;
 mod error;
 mod origin;
 mod pager;
 mod pagination;
+mod plan;
 mod prefetch;
 mod redact;
 mod retry;
+mod snapshot;
 mod webhooks;
 
 pub use client::Client;
 pub use config::{ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use custom_headers::{CustomHeaderError, CustomHeaders};
+pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 pub use error::{Cause, Error};
 pub use pager::{Items, Pages};
 pub use pagination::Page;
+pub use plan::{Conflict, Create, Delete, HeaderChanges, Plan, Update, UrlChange};
 pub use prefetch::MAX_PREFETCH;
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::pagination::Listing;
+use crate::snapshot;
 use crate::{Client, CustomHeaders, Error, Items, Page, Pages};
 
 /// One webhook configuration, with the API's field names.
@@ -171,6 +172,7 @@ impl<'de> Deserialize<'de> for EventType {
 pub struct ListWebhooks {
     client: Client,
     listing: Listing,
+    passes: u32,
 }
 
 impl ListWebhooks {
@@ -181,6 +183,7 @@ impl ListWebhooks {
         ListWebhooks {
             client,
             listing: Listing::new("/webhooks", "items", Self::MAX_PER_PAGE),
+            passes: snapshot::DEFAULT_PASSES,
         }
     }
 
@@ -240,6 +243,57 @@ impl ListWebhooks {
     pub fn prefetch(mut self, pages: usize) -> Self {
         self.listing.prefetch = pages;
         self
+    }
+
+    /// The most listings [`snapshot`](Self::snapshot) makes before it gives
+    /// up; 0 is read as 1. Ignored by [`send`](Self::send) and the iterators.
+    ///
+    /// Defaults to 3.
+    pub fn max_passes(mut self, passes: u32) -> Self {
+        self.passes = passes;
+        self
+    }
+
+    /// Every webhook of the listing as one `Vec`, from a listing during which
+    /// nothing showed the account changing; the listing is made again when
+    /// something did, up to [`max_passes`](Self::max_passes) times.
+    ///
+    /// # What "consistent" guarantees
+    /// In the listing returned, every page reported the `count` and the
+    /// `max_page` of the first page, and no webhook id came back twice.
+    /// Creating or deleting a webhook between two requests changes `count`
+    /// (and may move `max_page`), and shifts webhooks across pages, so that
+    /// one is missed or comes back twice: a listing that shows any of these is
+    /// made again, and the one returned showed none. A listing of one page is
+    /// one answer of the server, as consistent as the server made it.
+    ///
+    /// # What it cannot detect
+    /// - Creations and deletions that balance out between two pages: `count`
+    ///   and `max_page` stay the same, and a webhook can be missed while a
+    ///   deleted one is listed.
+    /// - A change to a webhook already listed (its URL or custom headers): the
+    ///   snapshot holds it as it was when its page was read.
+    /// - Any change after the last page was read: a snapshot is the state of a
+    ///   moment, not a lock.
+    /// - With [`page`](Self::page) or [`limit`](Self::limit) set, the webhooks
+    ///   outside the part listed.
+    ///
+    /// The other settings apply to every listing, [`prefetch`](Self::prefetch)
+    /// included; a listing that shows a change stops at that page.
+    ///
+    /// ```no_run
+    /// # let client = partoo_webhooks::Client::new("key")?;
+    /// let webhooks = client.list_webhooks().org_id(7).max_passes(5).snapshot()?;
+    /// println!("organization 7 has {} webhooks", webhooks.len());
+    /// # Ok::<_, partoo_webhooks::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first failed request, as the iterators report it (a failure is not
+    /// a change: it is not listed again), or [`Error::NoConsistentSnapshot`]
+    /// when every listing showed a change.
+    pub fn snapshot(self) -> Result<Vec<WebhookItem>, Error> {
+        snapshot::consistent(self.passes, || self.clone().pages())
     }
 
     /// Sends one request for the page set with [`page`](Self::page) (or the

@@ -1,5 +1,5 @@
-//! The command line, parsed with the standard library: `list` and its options,
-//! `--help` and `--version`.
+//! The command line, parsed with the standard library: `list`, `diff` and the
+//! options they share, `--help` and `--version`.
 //!
 //! Messages name options and positions, never the values given: a key pasted
 //! in the wrong place (`list <key>`, `--org-id <key>`) would be printed back.
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use partoo_webhooks::{PRODUCTION_URL, SANDBOX_URL};
 
+use crate::diff::DiffFormat;
 use crate::output::Format;
 
 /// What the command line asks for.
@@ -20,22 +21,38 @@ pub enum Command {
     Help,
     Version,
     List(ListArgs),
+    Diff(DiffArgs),
 }
 
-/// The options of `list`; `None` leaves the setting to the environment or the library.
+/// How to reach the API: the options `list` and `diff` share. `None` leaves
+/// the setting to the environment or the library.
 #[derive(Debug, Default)]
-pub struct ListArgs {
+pub struct Connection {
     pub sandbox: bool,
     pub base_url: Option<String>,
     pub org_id: Option<u64>,
     pub per_page: Option<u32>,
+    pub timeout: Option<Duration>,
+    pub retries: Option<u32>,
+    pub api_key_file: Option<PathBuf>,
+}
+
+/// The options of `list`.
+#[derive(Debug, Default)]
+pub struct ListArgs {
+    pub connection: Connection,
     pub page: Option<u32>,
     pub limit: Option<u64>,
     pub format: Option<Format>,
-    pub timeout: Option<Duration>,
-    pub retries: Option<u32>,
     pub prefetch: Option<usize>,
-    pub api_key_file: Option<PathBuf>,
+}
+
+/// The options of `diff`, and its desired-state file.
+#[derive(Debug)]
+pub struct DiffArgs {
+    pub connection: Connection,
+    pub format: DiffFormat,
+    pub desired: PathBuf,
 }
 
 /// A command line that cannot be run, with what is wrong in it.
@@ -46,39 +63,62 @@ pub fn help() -> String {
     format!(
         "\
 partoo-webhooks {version}
-Lists the webhook configurations of a Partoo account.
+Lists the webhook configurations of a Partoo account, or compares them with a
+desired-state file.
 
 Usage:
   partoo-webhooks list [options]
+  partoo-webhooks diff [options] DESIRED.json
   partoo-webhooks --help | --version
 
-Options of list:
+Options of list and diff:
   --sandbox            use the sandbox API, {SANDBOX_URL}
   --base-url URL       the API's base URL, up to /v2
                        [default: $PARTOO_BASE_URL, else {PRODUCTION_URL}]
   --org-id N           the organization to list (needed with a PROVIDER user's key)
   --per-page N         webhooks per request, 1 to 100 [default: 100]
+  --timeout SECS       the longest one request may take [default: 30]
+  --retries N          retries of a request after HTTP 429 or 5xx, a timeout or a
+                       broken connection [default: 3]
+  --api-key-file PATH  read the API key from the first line of PATH
+
+Options of list:
   --page N             the first page to list [default: 1]
   --limit N            stop after N webhooks, requesting no page beyond them
   --format FORMAT      table, jsonl, json or csv
                        [default: table on a terminal, jsonl otherwise]
-  --timeout SECS       the longest one request may take [default: 30]
-  --retries N          retries of a request after HTTP 429 or 5xx, a timeout or a
-                       broken connection [default: 3]
   --prefetch N         request up to N pages ahead, in parallel [default: 0]; Partoo
                        allows 300 requests per minute per organization
-  --api-key-file PATH  read the API key from the first line of PATH
+
+Options of diff:
+  --format FORMAT      text or json [default: text]
 
 The API key comes from the environment variable PARTOO_API_KEY, or from
 --api-key-file; never from a command-line value, which would show in `ps` and
 in the shell's history.
 
-Output streams: each page is printed before the next one is requested.
+list: output streams, each page is printed before the next one is requested.
 jsonl and json use the API's field names; csv has a header row and RFC 4180
 quoting; table is for people.
-
 Exit status: 0 success, 1 the API or the network failed (after printing
 everything received), 2 a usage or configuration error (nothing was requested).
+
+diff: compares the account with DESIRED.json, read-only, and prints what to
+change. DESIRED.json is a JSON array of webhooks, one per organization and
+event type:
+  [{{\"org_id\": 7, \"event_type\": \"lead_received\", \"url\": \"https://...\",
+    \"custom_headers\": {{\"X-Auth-Token\": \"${{HOOK_TOKEN}}\"}}}}]
+custom_headers is optional. A header value that is exactly ${{NAME}} is read from
+the environment variable NAME. With --org-id, every entry must be for that
+organization. The file is checked before any request. The account is listed
+again (3 listings at most) when it changes during a listing.
+Text output: one line per difference, '+' to create, '-' to delete, '~' to
+update (saying which fields differ), '!' for several webhooks of one
+organization and event type; then a summary on standard error. json: one
+object with creates, updates, deletes and conflicts. Header values are never
+printed, only their names.
+Exit status: 0 no difference, 3 differences, 1 the API or the network failed
+(or no consistent listing), 2 a usage or file error (nothing was requested).
 ",
         version = env!("CARGO_PKG_VERSION"),
     )
@@ -87,79 +127,230 @@ everything received), 2 a usage or configuration error (nothing was requested).
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut args = args.into_iter();
     let Some(first) = args.next() else {
-        return Err(usage("missing command: the only command is `list`"));
+        return Err(usage("missing command: `list` or `diff`"));
     };
     match first.to_str() {
-        Some("list") => parse_list(args),
+        Some("list") => parse_options(args, ListOptions::default()),
+        Some("diff") => parse_options(args, DiffOptions::default()),
         Some("--help" | "-h") => Ok(Command::Help),
         Some("--version" | "-V") => Ok(Command::Version),
         Some(option) if option.starts_with('-') => Err(unknown_option(option)),
         Some(_) => Err(usage(format!(
-            "unknown command (the first argument, {NOT_SHOWN}): the only command is `list`"
+            "unknown command (the first argument, {NOT_SHOWN}): the commands are `list` and `diff`"
         ))),
         None => Err(usage("the command is not valid UTF-8")),
     }
 }
 
-fn parse_list(args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
-    let mut list = ListArgs::default();
-    // Positions on the command line, `list` being 1.
-    let mut args = args.zip(2..);
-    while let Some((arg, position)) = args.next() {
-        let Some(arg) = arg.to_str() else {
-            return Err(usage("an argument is not valid UTF-8"));
+/// One option as written, with the rest of the command line to take its value from.
+struct Opt<'a, I> {
+    name: &'a str,
+    /// The value written `--name=value`.
+    inline: Option<&'a str>,
+    rest: &'a mut I,
+}
+
+impl<I: Iterator<Item = OsString>> Opt<'_, I> {
+    fn value(&mut self) -> Result<OsString, UsageError> {
+        match self.inline.take() {
+            Some(value) => Ok(value.into()),
+            None => self
+                .rest
+                .next()
+                .ok_or_else(|| usage(format!("{} needs a value", self.name))),
+        }
+    }
+
+    fn flag(&self, flag: &mut bool) -> Result<(), UsageError> {
+        if self.inline.is_some() {
+            return Err(usage(format!("{} takes no value", self.name)));
+        }
+        set_flag(flag, self.name)
+    }
+}
+
+/// What a command adds to the shared parser: its own options and operands.
+trait Options {
+    fn connection(&mut self) -> &mut Connection;
+    /// Takes an option of this command; `false` if it is not one.
+    fn option<I: Iterator<Item = OsString>>(
+        &mut self,
+        opt: &mut Opt<'_, I>,
+    ) -> Result<bool, UsageError>;
+    /// Takes an argument that is not an option, at `position` on the command
+    /// line (the command being 1).
+    fn operand(&mut self, arg: OsString, position: usize) -> Result<(), UsageError>;
+    fn finish(self) -> Result<Command, UsageError>;
+}
+
+/// The arguments after the command, counting how many were taken.
+struct Counted<I> {
+    args: I,
+    taken: usize,
+}
+
+impl<I: Iterator<Item = OsString>> Iterator for Counted<I> {
+    type Item = OsString;
+
+    fn next(&mut self) -> Option<OsString> {
+        let arg = self.args.next()?;
+        self.taken += 1;
+        Some(arg)
+    }
+}
+
+fn parse_options<O: Options>(
+    args: impl Iterator<Item = OsString>,
+    mut options: O,
+) -> Result<Command, UsageError> {
+    let mut args = Counted { args, taken: 0 };
+    while let Some(raw) = args.next() {
+        if !raw.as_encoded_bytes().starts_with(b"-") || raw == "-" {
+            options.operand(raw, args.taken + 1)?;
+            continue;
+        }
+        let Some(arg) = raw.to_str() else {
+            return Err(usage("an option is not valid UTF-8"));
         };
         let (name, inline) = match arg.split_once('=') {
             Some((name, value)) if name.starts_with("--") => (name, Some(value)),
             _ => (arg, None),
         };
-        let mut value = || -> Result<OsString, UsageError> {
-            match inline {
-                Some(value) => Ok(value.into()),
-                None => args
-                    .next()
-                    .map(|(value, _)| value)
-                    .ok_or_else(|| usage(format!("{name} needs a value"))),
-            }
+        let mut opt = Opt {
+            name,
+            inline,
+            rest: &mut args,
         };
         match name {
             "--help" | "-h" => return Ok(Command::Help),
-            "--sandbox" if inline.is_none() => set_flag(&mut list.sandbox, name)?,
-            "--sandbox" => return Err(usage("--sandbox takes no value")),
-            "--base-url" => set(&mut list.base_url, name, text(name, value()?)?)?,
-            "--org-id" => set(&mut list.org_id, name, number(name, value()?)?)?,
-            "--per-page" => set(&mut list.per_page, name, number(name, value()?)?)?,
-            "--page" => set(&mut list.page, name, number(name, value()?)?)?,
-            "--limit" => set(&mut list.limit, name, number(name, value()?)?)?,
-            "--format" => set(&mut list.format, name, format(name, value()?)?)?,
-            "--timeout" => set(&mut list.timeout, name, seconds(name, value()?)?)?,
-            "--retries" => set(&mut list.retries, name, number(name, value()?)?)?,
-            "--prefetch" => set(&mut list.prefetch, name, number(name, value()?)?)?,
-            "--api-key-file" => set(&mut list.api_key_file, name, value()?.into())?,
             "--api-key" => {
                 return Err(usage(
                     "the API key is never taken from the command line, where `ps` and the \
                      shell's history would show it; export PARTOO_API_KEY or pass --api-key-file",
                 ))
             }
-            option if option.starts_with('-') => return Err(unknown_option(option)),
-            _ => {
-                return Err(usage(format!(
-                    "unexpected argument in position {position} ({NOT_SHOWN}): \
-                     list takes options only"
-                )))
-            }
+            _ if options.connection().option(&mut opt)? => {}
+            _ if options.option(&mut opt)? => {}
+            option => return Err(unknown_option(option)),
         }
     }
-    if list.sandbox && list.base_url.is_some() {
+    let connection = options.connection();
+    if connection.sandbox && connection.base_url.is_some() {
         return Err(usage("--sandbox and --base-url cannot be used together"));
     }
-    if list.limit == Some(0) {
-        return Err(usage(
-            "--limit must be 1 or more; leave it out to list every webhook",
-        ));
+    options.finish()
+}
+
+impl Connection {
+    fn option<I: Iterator<Item = OsString>>(
+        &mut self,
+        opt: &mut Opt<'_, I>,
+    ) -> Result<bool, UsageError> {
+        let name = opt.name;
+        match name {
+            "--sandbox" => opt.flag(&mut self.sandbox)?,
+            "--base-url" => set(&mut self.base_url, name, text(name, opt.value()?)?)?,
+            "--org-id" => set(&mut self.org_id, name, number(name, opt.value()?)?)?,
+            "--per-page" => set(&mut self.per_page, name, number(name, opt.value()?)?)?,
+            "--timeout" => set(&mut self.timeout, name, seconds(name, opt.value()?)?)?,
+            "--retries" => set(&mut self.retries, name, number(name, opt.value()?)?)?,
+            "--api-key-file" => set(&mut self.api_key_file, name, opt.value()?.into())?,
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
-    Ok(Command::List(list))
+}
+
+#[derive(Default)]
+struct ListOptions(ListArgs);
+
+impl Options for ListOptions {
+    fn connection(&mut self) -> &mut Connection {
+        &mut self.0.connection
+    }
+
+    fn option<I: Iterator<Item = OsString>>(
+        &mut self,
+        opt: &mut Opt<'_, I>,
+    ) -> Result<bool, UsageError> {
+        let (list, name) = (&mut self.0, opt.name);
+        match name {
+            "--page" => set(&mut list.page, name, number(name, opt.value()?)?)?,
+            "--limit" => set(&mut list.limit, name, number(name, opt.value()?)?)?,
+            "--format" => set(&mut list.format, name, format(name, opt.value()?)?)?,
+            "--prefetch" => set(&mut list.prefetch, name, number(name, opt.value()?)?)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn operand(&mut self, _: OsString, position: usize) -> Result<(), UsageError> {
+        Err(usage(format!(
+            "unexpected argument in position {position} ({NOT_SHOWN}): list takes options only"
+        )))
+    }
+
+    fn finish(self) -> Result<Command, UsageError> {
+        if self.0.limit == Some(0) {
+            return Err(usage(
+                "--limit must be 1 or more; leave it out to list every webhook",
+            ));
+        }
+        Ok(Command::List(self.0))
+    }
+}
+
+#[derive(Default)]
+struct DiffOptions {
+    connection: Connection,
+    format: Option<DiffFormat>,
+    desired: Option<PathBuf>,
+}
+
+impl Options for DiffOptions {
+    fn connection(&mut self) -> &mut Connection {
+        &mut self.connection
+    }
+
+    fn option<I: Iterator<Item = OsString>>(
+        &mut self,
+        opt: &mut Opt<'_, I>,
+    ) -> Result<bool, UsageError> {
+        let name = opt.name;
+        match name {
+            "--format" => {
+                let value = text(name, opt.value()?)?;
+                let format = value.parse().map_err(|_| {
+                    usage(format!("invalid {name} '{value}': expected text or json"))
+                })?;
+                set(&mut self.format, name, format)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The one desired-state file; anything after it is refused without being
+    /// repeated, as it may be a secret pasted by mistake.
+    fn operand(&mut self, arg: OsString, _: usize) -> Result<(), UsageError> {
+        if self.desired.replace(arg.into()).is_some() {
+            return Err(usage(
+                "diff takes one desired-state file; remove the extra argument",
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Command, UsageError> {
+        let Some(desired) = self.desired else {
+            return Err(usage("diff needs the path of a desired-state file"));
+        };
+        Ok(Command::Diff(DiffArgs {
+            connection: self.connection,
+            format: self.format.unwrap_or(DiffFormat::Text),
+            desired,
+        }))
+    }
 }
 
 /// Why a message does not quote an argument.

@@ -1,8 +1,10 @@
 //! `partoo-webhooks`: lists the webhook configurations of a Partoo account from
-//! the shell, page by page as they arrive. See `partoo-webhooks --help`.
+//! the shell, page by page as they arrive, or compares them with a
+//! desired-state file. See `partoo-webhooks --help`.
 #![forbid(unsafe_code)]
 
 mod args;
+mod diff;
 mod output;
 
 use std::env::{self, VarError};
@@ -11,15 +13,18 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use partoo_webhooks::{Client, Error, SANDBOX_URL};
+use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
 
-use crate::args::{Command, ListArgs, UsageError};
+use crate::args::{Command, Connection, DiffArgs, ListArgs, UsageError};
 use crate::output::{Format, Printer};
 
 const NAME: &str = "partoo-webhooks";
 /// A key file holds one short line; the cap keeps a wrong path (a log, a
 /// device) from being read whole.
 const KEY_FILE_LIMIT: u64 = 64 * 1024;
+
+/// The exit status of `diff` when the account differs from the desired state.
+const DIFFERENCES: u8 = 3;
 
 /// Why the program stopped, which decides its exit status.
 enum Failure {
@@ -33,7 +38,7 @@ enum Failure {
 
 fn main() -> ExitCode {
     let failure = match run() {
-        Ok(()) => return ExitCode::SUCCESS,
+        Ok(status) => return ExitCode::from(status),
         Err(failure) => failure,
     };
     let (message, status) = match &failure {
@@ -53,13 +58,15 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
-fn run() -> Result<(), Failure> {
+/// Runs the command line, and returns the exit status of a success.
+fn run() -> Result<u8, Failure> {
     let command = args::parse(env::args_os().skip(1))
         .map_err(|UsageError(message)| Failure::Usage(message))?;
     match command {
-        Command::Help => print(&args::help()),
-        Command::Version => print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))),
-        Command::List(list) => list_webhooks(&list),
+        Command::Help => print(&args::help()).map(|()| 0),
+        Command::Version => print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0),
+        Command::List(list) => list_webhooks(&list).map(|()| 0),
+        Command::Diff(diff) => diff_webhooks(&diff),
     }
 }
 
@@ -72,19 +79,13 @@ fn print(text: &str) -> Result<(), Failure> {
 }
 
 fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
-    let (key, key_source) = api_key(list.api_key_file.as_deref())?;
-    let client = client(list, key, &key_source)?;
-
-    let mut request = client.list_webhooks();
-    if let Some(org_id) = list.org_id {
-        request = request.org_id(org_id);
-    }
+    let (mut request, key_source) = connect(&list.connection)?;
     if let Some(page) = list.page {
         request = request.page(page);
     }
     // --limit never sets per_page: page n must hold the same webhooks with or
     // without it (`--page 3 --limit 2` lists the first two of page 3).
-    if let Some(per_page) = list.per_page {
+    if let Some(per_page) = list.connection.per_page {
         request = request.per_page(per_page);
     }
     if let Some(limit) = list.limit {
@@ -118,6 +119,37 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
     printer.finish().or_else(output_failure)
 }
 
+/// Compares the account with the desired-state file, checked before any request.
+fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
+    let desired =
+        diff::read_desired(&diff.desired, diff.connection.org_id).map_err(Failure::Config)?;
+    let (mut request, key_source) = connect(&diff.connection)?;
+    if let Some(per_page) = diff.connection.per_page {
+        request = request.per_page(per_page);
+    }
+    let live = request
+        .snapshot()
+        .map_err(|error| listing_failure(error, &key_source))?;
+    let plan = Plan::new(&desired, &live);
+
+    let mut stdout = BufWriter::new(io::stdout().lock());
+    diff::print(&mut stdout, &plan, diff.format).or_else(output_failure)?;
+    let summary = diff::summary(&plan, desired.webhooks().len(), live.len());
+    let _ = writeln!(io::stderr(), "{summary}");
+    Ok(if plan.is_empty() { 0 } else { DIFFERENCES })
+}
+
+/// The list request of the connection options (the organization set), and
+/// where the key came from, to name in messages.
+fn connect(connection: &Connection) -> Result<(ListWebhooks, String), Failure> {
+    let (key, key_source) = api_key(connection.api_key_file.as_deref())?;
+    let mut request = client(connection, key, &key_source)?.list_webhooks();
+    if let Some(org_id) = connection.org_id {
+        request = request.org_id(org_id);
+    }
+    Ok((request, key_source))
+}
+
 /// The key, and where it came from to name in messages (never the key itself).
 fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
     let Some(path) = file else {
@@ -145,11 +177,11 @@ fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
     }
 }
 
-fn client(list: &ListArgs, key: String, key_source: &str) -> Result<Client, Failure> {
+fn client(connection: &Connection, key: String, key_source: &str) -> Result<Client, Failure> {
     let from_env = match env::var("PARTOO_BASE_URL") {
         Ok(url) => Some(url).filter(|url| !url.is_empty()),
         // Not the production API in its place, unless another one was given.
-        Err(VarError::NotUnicode(_)) if !list.sandbox && list.base_url.is_none() => {
+        Err(VarError::NotUnicode(_)) if !connection.sandbox && connection.base_url.is_none() => {
             return Err(Failure::Config(
                 "PARTOO_BASE_URL is not valid UTF-8; export the API's URL or pass --base-url"
                     .to_owned(),
@@ -157,18 +189,18 @@ fn client(list: &ListArgs, key: String, key_source: &str) -> Result<Client, Fail
         }
         Err(_) => None,
     };
-    let base_url = match list.sandbox {
+    let base_url = match connection.sandbox {
         true => Some(SANDBOX_URL.to_owned()),
-        false => list.base_url.clone().or(from_env),
+        false => connection.base_url.clone().or(from_env),
     };
     let mut builder = Client::builder().api_key(key);
     if let Some(base_url) = base_url {
         builder = builder.base_url(base_url);
     }
-    if let Some(timeout) = list.timeout {
+    if let Some(timeout) = connection.timeout {
         builder = builder.timeout(timeout);
     }
-    if let Some(retries) = list.retries {
+    if let Some(retries) = connection.retries {
         builder = builder.max_retries(retries);
     }
     builder.build().map_err(|error| match error {
@@ -197,6 +229,9 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
         Some(429) => "; Partoo allows 300 requests per minute per organization: \
                       try again later, or with a lower --prefetch"
             .to_owned(),
+        _ if matches!(error, Error::NoConsistentSnapshot { .. }) => {
+            "; try again when the webhooks are not being changed".to_owned()
+        }
         _ => String::new(),
     };
     Failure::Failed(format!("{}{fix}", with_causes(&error)))
@@ -204,7 +239,7 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
 
 /// An error followed by its causes, as `anyhow` prints them: each says what
 /// failed at its own level, and none repeats another.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(inner) = cause {

@@ -181,7 +181,7 @@ fn table_row(item: &WebhookItem) -> [String; 6] {
 
 /// The server's strings go to a terminal: control characters could move the
 /// cursor or rewrite the screen, so they are shown as `?`.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()

@@ -1,0 +1,282 @@
+//! The webhooks an account should hold, as a deployment declares them, and
+//! the checks they pass before anything is compared.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::Deserialize;
+
+use crate::{CustomHeaderError, CustomHeaders, EventType};
+
+/// A webhook as it should be. Partoo allows one webhook per organization and
+/// event type, so `(org_id, event_type)` names it.
+///
+/// Deserializes from the API's field names, `custom_headers` optional (absent
+/// or `null` means none); an unknown field or a header name given twice is an
+/// error. Its `Debug` shows the names of the custom headers, never their values.
+///
+/// ```
+/// use partoo_webhooks::{DesiredWebhook, EventType};
+///
+/// let mut webhook = DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads");
+/// webhook.custom_headers.insert("X-Auth-Token", "secret");
+/// assert!(!format!("{webhook:?}").contains("secret"));
+///
+/// let read: DesiredWebhook = serde_json::from_str(
+///     r#"{"org_id": 7, "event_type": "lead_received", "url": "https://hooks.example.com/leads",
+///         "custom_headers": {"X-Auth-Token": "secret"}}"#,
+/// ).unwrap();
+/// assert_eq!(read, webhook);
+/// ```
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DesiredWebhook {
+    /// The organization it belongs to.
+    pub org_id: u64,
+    /// The event that triggers it.
+    pub event_type: EventType,
+    /// The HTTPS URL that should receive the events.
+    pub url: String,
+    /// The headers Partoo should add to each call; empty for none.
+    #[serde(default, deserialize_with = "distinct_headers")]
+    pub custom_headers: CustomHeaders,
+}
+
+impl DesiredWebhook {
+    /// A desired webhook without custom headers.
+    #[must_use]
+    pub fn new(org_id: u64, event_type: EventType, url: impl Into<String>) -> Self {
+        DesiredWebhook {
+            org_id,
+            event_type,
+            url: url.into(),
+            custom_headers: CustomHeaders::new(),
+        }
+    }
+}
+
+impl fmt::Debug for DesiredWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DesiredWebhook")
+            .field("org_id", &self.org_id)
+            .field("event_type", &self.event_type)
+            .field("url", &self.url)
+            .field("custom_headers", &Redacted(&self.custom_headers))
+            .finish()
+    }
+}
+
+/// Header names with `[redacted]` for each value.
+struct Redacted<'a>(&'a CustomHeaders);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = self.0.iter().map(|(name, _)| (name, "[redacted]"));
+        f.debug_map().entries(names).finish()
+    }
+}
+
+/// `CustomHeaders` keeps a name sent twice, as a listing should; a desired
+/// webhook that names a header twice is ambiguous, so it is refused.
+fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHeaders, D::Error> {
+    let headers = Option::<CustomHeaders>::deserialize(deserializer)?.unwrap_or_default();
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if headers
+            .iter()
+            .take(i)
+            .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
+        {
+            return Err(de::Error::custom(format_args!(
+                "custom header {name:?} is given twice"
+            )));
+        }
+    }
+    Ok(headers)
+}
+
+/// Desired webhooks that passed every check: valid for the API, and one per
+/// organization and event type. What a [`Plan`](crate::Plan) compares with
+/// the account.
+///
+/// ```
+/// use partoo_webhooks::{DesiredError, DesiredState, DesiredWebhook, EventType};
+///
+/// let hook = DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads");
+/// let state = DesiredState::new(vec![hook.clone()]).unwrap();
+/// assert_eq!(state.get(7, &EventType::LeadReceived), Some(&hook));
+///
+/// let twice = DesiredState::new(vec![hook.clone(), hook]);
+/// assert!(matches!(twice, Err(DesiredError::Duplicate { first: 1, second: 2, .. })));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredState(Vec<DesiredWebhook>);
+
+impl DesiredState {
+    /// Checks the webhooks, in order, and keeps them.
+    ///
+    /// # Errors
+    /// The first [`DesiredError`]: a URL that is not HTTPS, custom headers
+    /// that break a rule of the API ([`CustomHeaders::validate`]), or a second
+    /// entry for one organization and event type.
+    pub fn new(webhooks: Vec<DesiredWebhook>) -> Result<DesiredState, DesiredError> {
+        for (i, webhook) in webhooks.iter().enumerate() {
+            let (position, org_id) = (i + 1, webhook.org_id);
+            let event_type = || webhook.event_type.clone();
+            if !is_https(&webhook.url) {
+                return Err(DesiredError::NotHttps {
+                    position,
+                    org_id,
+                    event_type: event_type(),
+                });
+            }
+            if let Err(source) = webhook.custom_headers.validate() {
+                return Err(DesiredError::CustomHeaders {
+                    position,
+                    org_id,
+                    event_type: event_type(),
+                    source,
+                });
+            }
+            let same_key = |other: &DesiredWebhook| {
+                other.org_id == org_id && other.event_type == webhook.event_type
+            };
+            if let Some(first) = webhooks[..i].iter().position(same_key) {
+                return Err(DesiredError::Duplicate {
+                    first: first + 1,
+                    second: position,
+                    org_id,
+                    event_type: event_type(),
+                });
+            }
+        }
+        Ok(DesiredState(webhooks))
+    }
+
+    /// The webhooks, in the order given.
+    pub fn webhooks(&self) -> &[DesiredWebhook] {
+        &self.0
+    }
+
+    /// The desired webhook of an organization for an event type, if any.
+    pub fn get(&self, org_id: u64, event_type: &EventType) -> Option<&DesiredWebhook> {
+        self.0
+            .iter()
+            .find(|webhook| webhook.org_id == org_id && webhook.event_type == *event_type)
+    }
+}
+
+/// `https://` and a host: Partoo calls HTTPS URLs only.
+fn is_https(url: &str) -> bool {
+    let scheme = "https://";
+    url.len() > scheme.len()
+        && url
+            .get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+}
+
+/// Why desired webhooks cannot be compared. Each names the entry by its
+/// position in the list, counting from 1, and its organization and event type;
+/// none holds a URL or a header value, which may be secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DesiredError {
+    /// The URL does not start with `https://`.
+    NotHttps {
+        /// The entry's position, from 1.
+        position: usize,
+        /// Its organization.
+        org_id: u64,
+        /// Its event type.
+        event_type: EventType,
+    },
+    /// The custom headers break a rule of the API, which is the
+    /// [`source`](std::error::Error::source).
+    CustomHeaders {
+        /// The entry's position, from 1.
+        position: usize,
+        /// Its organization.
+        org_id: u64,
+        /// Its event type.
+        event_type: EventType,
+        /// The rule broken, and by which header.
+        source: CustomHeaderError,
+    },
+    /// Two entries for one organization and event type, where Partoo allows one.
+    Duplicate {
+        /// The position of the first, from 1.
+        first: usize,
+        /// The position of the second.
+        second: usize,
+        /// Their organization.
+        org_id: u64,
+        /// Their event type.
+        event_type: EventType,
+    },
+}
+
+/// Describes this error alone; the rule a header breaks is the `source()`.
+impl fmt::Display for DesiredError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DesiredError::NotHttps {
+                position,
+                org_id,
+                event_type,
+            } => write!(
+                f,
+                "entry {position} (org {org_id}, {event_type}): the url must start with https://"
+            ),
+            DesiredError::CustomHeaders {
+                position,
+                org_id,
+                event_type,
+                ..
+            } => write!(
+                f,
+                "entry {position} (org {org_id}, {event_type}): its custom headers break a rule of the API"
+            ),
+            DesiredError::Duplicate {
+                first,
+                second,
+                org_id,
+                event_type,
+            } => write!(
+                f,
+                "entries {first} and {second} are both for org {org_id} and {event_type}; \
+                 Partoo allows one webhook per organization and event type"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DesiredError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DesiredError::CustomHeaders { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_means_the_scheme_and_something_after_it() {
+        for url in ["https://h", "HTTPS://h/x", "Https://h"] {
+            assert!(is_https(url), "{url}");
+        }
+        for url in [
+            "http://h",
+            "https://",
+            "https:/h",
+            "ftp://h",
+            "",
+            "https:/éé",
+        ] {
+            assert!(!is_https(url), "{url}");
+        }
+    }
+}

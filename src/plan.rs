@@ -1,0 +1,251 @@
+//! The comparison of desired webhooks with an account's webhooks: what to
+//! create, update and delete to go from one to the other.
+//!
+//! A plan holds no custom header value, only names: values are often
+//! credentials, and a plan is printed, logged and stored as a CI artifact.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::{CustomHeaders, DesiredState, DesiredWebhook, EventType, WebhookItem};
+
+/// What differs between desired webhooks and an account's, keyed by
+/// organization and event type (Partoo allows one webhook per pair).
+///
+/// Each list is sorted by `org_id`, then `event_type`. Serializes to one JSON
+/// object with the four lists under these names.
+///
+/// ```
+/// use partoo_webhooks::{DesiredState, DesiredWebhook, EventType, Plan, WebhookItem};
+///
+/// let desired = DesiredState::new(vec![
+///     DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads"),
+/// ])?;
+/// let live = [WebhookItem::new(
+///     12, "https://hooks.example.com/old", EventType::LeadReceived, "c", "u", 7,
+/// )];
+/// let plan = Plan::new(&desired, &live);
+/// assert_eq!(plan.updates.len(), 1);
+/// assert_eq!(plan.updates[0].id, 12);
+/// assert!(plan.creates.is_empty() && plan.deletes.is_empty() && !plan.is_empty());
+/// # Ok::<_, partoo_webhooks::DesiredError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    /// Desired, and absent from the account: to create.
+    pub creates: Vec<Create>,
+    /// In both, with a different URL or different custom headers: to update.
+    pub updates: Vec<Update>,
+    /// In the account, and not desired: to delete.
+    pub deletes: Vec<Delete>,
+    /// Several webhooks of the account for one organization and event type,
+    /// which Partoo does not allow: reported as they are, never matched with a
+    /// desired webhook, merged, or counted among the other lists.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A webhook to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Create {
+    /// Its organization.
+    pub org_id: u64,
+    /// Its event type.
+    pub event_type: EventType,
+    /// Its URL.
+    pub url: String,
+    /// The names of its custom headers (the values are in the desired webhook).
+    pub custom_headers: Vec<String>,
+}
+
+/// A webhook to update: the fields that differ are set, the others are not
+/// (and are left out when serialized).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Update {
+    /// The id of the webhook in the account.
+    pub id: u64,
+    /// Its organization.
+    pub org_id: u64,
+    /// Its event type.
+    pub event_type: EventType,
+    /// The URL, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<UrlChange>,
+    /// The custom headers that differ, by name.
+    #[serde(skip_serializing_if = "HeaderChanges::is_empty")]
+    pub custom_headers: HeaderChanges,
+}
+
+/// A URL that differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct UrlChange {
+    /// The URL in the account.
+    pub live: String,
+    /// The URL desired.
+    pub desired: String,
+}
+
+/// The custom headers that differ, by name (compared without regard to ASCII
+/// case, as in HTTP). Never a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct HeaderChanges {
+    /// Desired, absent from the account.
+    pub added: Vec<String>,
+    /// In the account, not desired.
+    pub removed: Vec<String>,
+    /// In both, with values that differ.
+    pub value_differs: Vec<String>,
+}
+
+impl HeaderChanges {
+    fn between(live: Option<&CustomHeaders>, desired: &CustomHeaders) -> HeaderChanges {
+        let live_value = |name: &str| live.and_then(|live| live.get(name));
+        let mut changes = HeaderChanges::default();
+        for (name, value) in desired.iter() {
+            match live_value(name) {
+                None => changes.added.push(name.to_owned()),
+                Some(live) if live != value => changes.value_differs.push(name.to_owned()),
+                Some(_) => {}
+            }
+        }
+        for (name, _) in live.into_iter().flat_map(CustomHeaders::iter) {
+            if desired.get(name).is_none() {
+                changes.removed.push(name.to_owned());
+            }
+        }
+        changes
+    }
+
+    /// Whether no header differs.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.value_differs.is_empty()
+    }
+}
+
+/// A webhook to delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Delete {
+    /// The id of the webhook in the account.
+    pub id: u64,
+    /// Its organization.
+    pub org_id: u64,
+    /// Its event type.
+    pub event_type: EventType,
+    /// Its URL.
+    pub url: String,
+}
+
+/// Several webhooks of the account for one organization and event type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Conflict {
+    /// Their organization.
+    pub org_id: u64,
+    /// Their event type.
+    pub event_type: EventType,
+    /// Their ids, in increasing order.
+    pub ids: Vec<u64>,
+    /// Whether a webhook is desired for this organization and event type.
+    pub desired: bool,
+}
+
+impl Plan {
+    /// Compares desired webhooks with the webhooks of an account, such as a
+    /// [`snapshot`](crate::ListWebhooks::snapshot), by organization and
+    /// event type. Exact strings are compared: URLs, header values.
+    #[must_use]
+    pub fn new(desired: &DesiredState, live: &[WebhookItem]) -> Plan {
+        let mut by_key: HashMap<(u64, &EventType), Vec<&WebhookItem>> = HashMap::new();
+        for item in live {
+            by_key
+                .entry((item.org_id, &item.event_type))
+                .or_default()
+                .push(item);
+        }
+        let mut plan = Plan::default();
+        for want in desired.webhooks() {
+            match by_key.remove(&(want.org_id, &want.event_type)).as_deref() {
+                None => plan.creates.push(create(want)),
+                Some([item]) => plan.updates.extend(update(item, want)),
+                Some(items) => plan.conflicts.push(conflict(items, true)),
+            }
+        }
+        for items in by_key.into_values() {
+            match items.as_slice() {
+                [item] => plan.deletes.push(Delete {
+                    id: item.id,
+                    org_id: item.org_id,
+                    event_type: item.event_type.clone(),
+                    url: item.url.clone(),
+                }),
+                items => plan.conflicts.push(conflict(items, false)),
+            }
+        }
+        sort(&mut plan.creates, |c| (c.org_id, &c.event_type));
+        sort(&mut plan.updates, |u| (u.org_id, &u.event_type));
+        sort(&mut plan.deletes, |d| (d.org_id, &d.event_type));
+        sort(&mut plan.conflicts, |c| (c.org_id, &c.event_type));
+        plan
+    }
+
+    /// Whether nothing differs: nothing to create, update or delete, and no conflict.
+    pub fn is_empty(&self) -> bool {
+        self.creates.is_empty()
+            && self.updates.is_empty()
+            && self.deletes.is_empty()
+            && self.conflicts.is_empty()
+    }
+}
+
+/// Sorts by organization, then event type.
+fn sort<T>(list: &mut [T], key: fn(&T) -> (u64, &EventType)) {
+    list.sort_by(|a, b| {
+        let (a, b) = (key(a), key(b));
+        (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str()))
+    });
+}
+
+fn create(want: &DesiredWebhook) -> Create {
+    Create {
+        org_id: want.org_id,
+        event_type: want.event_type.clone(),
+        url: want.url.clone(),
+        custom_headers: want
+            .custom_headers
+            .iter()
+            .map(|(name, _)| name.to_owned())
+            .collect(),
+    }
+}
+
+fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
+    let url = (item.url != want.url).then(|| UrlChange {
+        live: item.url.clone(),
+        desired: want.url.clone(),
+    });
+    let custom_headers = HeaderChanges::between(item.custom_headers.as_ref(), &want.custom_headers);
+    (url.is_some() || !custom_headers.is_empty()).then(|| Update {
+        id: item.id,
+        org_id: item.org_id,
+        event_type: item.event_type.clone(),
+        url,
+        custom_headers,
+    })
+}
+
+fn conflict(items: &[&WebhookItem], desired: bool) -> Conflict {
+    let mut ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+    ids.sort_unstable();
+    Conflict {
+        org_id: items[0].org_id,
+        event_type: items[0].event_type.clone(),
+        ids,
+        desired,
+    }
+}

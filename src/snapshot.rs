@@ -1,0 +1,142 @@
+//! A consistent snapshot of a listing: every item as one `Vec`, from a pass
+//! over the pages during which nothing showed the data changing.
+//!
+//! Offset pagination shifts items across page boundaries when items are
+//! created or deleted between two requests: one is then listed twice (which
+//! the pager's dedupe hides) or missed (which nothing else reports). The
+//! signs such a change leaves in the pages are checked here, and the whole
+//! listing is made again when one shows. Nothing here knows about webhooks.
+
+use std::fmt;
+use std::hash::Hash;
+
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Pages};
+
+/// How many passes a snapshot makes at most, unless told otherwise.
+pub(crate) const DEFAULT_PASSES: u32 = 3;
+
+/// The first sign, in a pass, that the data changed while it ran.
+#[derive(Debug, PartialEq, Eq)]
+enum Change {
+    Count { page: u32, first: u64, now: u64 },
+    MaxPage { page: u32, first: u32, now: u32 },
+    Repeated { page: u32 },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Count { page, first, now } => {
+                write!(f, "count went from {first} to {now} on page {page}")
+            }
+            Change::MaxPage { page, first, now } => {
+                write!(f, "max_page went from {first} to {now} on page {page}")
+            }
+            Change::Repeated { page } => write!(f, "page {page} repeated an item already listed"),
+        }
+    }
+}
+
+/// Makes up to `max_passes` passes (at least one), each over the pages
+/// `pass()` returns, and returns the items of the first pass in which every
+/// page reported the `count` and the `max_page` of its first page and no item
+/// came twice.
+///
+/// # Errors
+/// The first request failure (a failed request is not a change, and is not
+/// listed again), or [`Error::NoConsistentSnapshot`] when every pass changed.
+pub(crate) fn consistent<T, K>(
+    max_passes: u32,
+    mut pass: impl FnMut() -> Pages<T, K>,
+) -> Result<Vec<T>, Error>
+where
+    T: DeserializeOwned + Send + 'static,
+    K: Hash + Eq,
+{
+    let passes = max_passes.max(1);
+    for n in 1..=passes {
+        match one_pass(pass())? {
+            Ok(items) => return Ok(items),
+            Err(change) => log::debug!("snapshot pass {n} of {passes}: {change}"),
+        }
+    }
+    Err(Error::NoConsistentSnapshot { passes })
+}
+
+/// One pass, stopped at the first sign of a change: the pages after it would
+/// be requested for nothing.
+fn one_pass<T, K>(mut pages: Pages<T, K>) -> Result<Result<Vec<T>, Change>, Error>
+where
+    T: DeserializeOwned + Send + 'static,
+    K: Hash + Eq,
+{
+    let mut items = Vec::new();
+    let mut first = None;
+    while let Some(received) = pages.next() {
+        let received = received?;
+        let page = received.page;
+        let (count, max_page) = *first.get_or_insert((received.count, received.max_page));
+        if received.count != count {
+            let now = received.count;
+            return Ok(Err(Change::Count {
+                page,
+                first: count,
+                now,
+            }));
+        }
+        if received.max_page != max_page {
+            let now = received.max_page;
+            return Ok(Err(Change::MaxPage {
+                page,
+                first: max_page,
+                now,
+            }));
+        }
+        if pages.duplicates() > 0 {
+            return Ok(Err(Change::Repeated { page }));
+        }
+        items.extend(received.items);
+    }
+    Ok(Ok(items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_say_what_moved_and_where() {
+        let count = Change::Count {
+            page: 2,
+            first: 3,
+            now: 4,
+        };
+        assert_eq!(count.to_string(), "count went from 3 to 4 on page 2");
+        let max_page = Change::MaxPage {
+            page: 3,
+            first: 3,
+            now: 2,
+        };
+        assert_eq!(max_page.to_string(), "max_page went from 3 to 2 on page 3");
+        let repeated = Change::Repeated { page: 2 };
+        assert_eq!(
+            repeated.to_string(),
+            "page 2 repeated an item already listed"
+        );
+    }
+
+    #[test]
+    fn the_error_names_how_many_listings_changed() {
+        assert_eq!(
+            Error::NoConsistentSnapshot { passes: 3 }.to_string(),
+            "no consistent snapshot: the data changed during each of 3 listings"
+        );
+        assert_eq!(
+            Error::NoConsistentSnapshot { passes: 1 }.to_string(),
+            "no consistent snapshot: the data changed during the listing"
+        );
+        assert_eq!(Error::NoConsistentSnapshot { passes: 3 }.page(), None);
+    }
+}

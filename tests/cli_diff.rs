@@ -1,0 +1,629 @@
+//! `partoo-webhooks diff DESIRED.json`, run as a CI job would against a mock
+//! API: the lines printed for each kind of difference, the exit statuses, the
+//! checks of the file before any request, and the listing made again when the
+//! account changes under it. Every test counts the requests the server saw.
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use common::{KEY, PATH};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_partoo-webhooks");
+/// The value of the live `X-Auth-Token` header, and of `$HOOK_TOKEN` when in sync.
+const LIVE_TOKEN: &str = "live-token-4f1d";
+/// A value that differs from the live one.
+const NEW_TOKEN: &str = "new-token-9b2e";
+
+/// A webhook of organization 7 as the API renders it.
+fn item(id: u64, event_type: &str) -> Value {
+    json!({
+        "id": id,
+        "url": format!("https://hooks.example.com/{id}"),
+        "event_type": event_type,
+        "created_at": "2024-11-27T16:10:44.929678Z",
+        "updated_at": "2024-11-27T16:10:44.929678Z",
+        "org_id": 7,
+    })
+}
+
+/// The account of most tests: 1 `business_created`, and 2 `lead_received`
+/// with an `X-Auth-Token` header.
+fn account() -> Vec<Value> {
+    let mut lead = item(2, "lead_received");
+    lead["custom_headers"] = json!({ "X-Auth-Token": LIVE_TOKEN });
+    vec![item(1, "business_created"), lead]
+}
+
+/// The desired-state file that matches [`account`] when `$HOOK_TOKEN` is [`LIVE_TOKEN`].
+fn in_sync() -> Vec<Value> {
+    vec![
+        json!({ "org_id": 7, "event_type": "business_created", "url": "https://hooks.example.com/1" }),
+        json!({ "org_id": 7, "event_type": "lead_received", "url": "https://hooks.example.com/2",
+                "custom_headers": { "X-Auth-Token": "${HOOK_TOKEN}" } }),
+    ]
+}
+
+/// Serves `items` as one page, to requests carrying the test key.
+fn serve(server: &MockServer, items: Vec<Value>) -> Mock<'_> {
+    let count = items.len();
+    server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("page", "1")
+            .header("x-apikey", KEY);
+        then.status(200)
+            .json_body(json!({ "page": 1, "max_page": 1, "count": count, "items": items }));
+    })
+}
+
+/// Serves one page once, before any mock made after it: a step of an account
+/// that changes.
+fn once(server: &MockServer, page: u32, max_page: u32, items: Vec<Value>) -> Mock<'_> {
+    let count = items.len() as u32 + (max_page - 1);
+    page_mock(server, page, max_page, count, items, Some(1))
+}
+
+fn page_mock(
+    server: &MockServer,
+    page: u32,
+    max_page: u32,
+    count: u32,
+    items: Vec<Value>,
+    times: Option<usize>,
+) -> Mock<'_> {
+    server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("page", page.to_string())
+            .header("x-apikey", KEY);
+        let then = then.status(200).json_body(
+            json!({ "page": page, "max_page": max_page, "count": count, "items": items }),
+        );
+        if let Some(times) = times {
+            then.up_to_n_times(times);
+        }
+    })
+}
+
+/// Answers any request; tests of errors caught before a request expect 0 calls.
+fn any_request(server: &MockServer) -> Mock<'_> {
+    server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    })
+}
+
+/// The binary with the test key, `$HOOK_TOKEN` set to [`LIVE_TOKEN`], and no
+/// other `PARTOO_*` variable.
+fn cli() -> Command {
+    let mut command = Command::new(BIN);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PARTOO_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("PARTOO_API_KEY", KEY)
+        .env("HOOK_TOKEN", LIVE_TOKEN)
+        .stdin(Stdio::null());
+    command
+}
+
+/// `partoo-webhooks diff --base-url <the mock> <args> <file>`.
+fn diff(server: &MockServer, file: &DesiredFile, args: &[&str]) -> Command {
+    let mut command = cli();
+    command
+        .args(["diff", "--base-url", &server.url("/v2")])
+        .args(args)
+        .arg(&file.0);
+    command
+}
+
+#[derive(Debug)]
+struct Run {
+    status: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the command to its end; in every test, neither the key nor a header
+/// value may be in its output.
+fn run(command: &mut Command) -> Run {
+    let output = command.output().expect("the binary runs");
+    let run = Run {
+        status: output.status.code().expect("an exit status, not a signal"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    };
+    for secret in [KEY, LIVE_TOKEN, NEW_TOKEN] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} was printed: {run:#?}"
+        );
+    }
+    run
+}
+
+/// A desired-state file removed when the test ends.
+struct DesiredFile(PathBuf);
+
+impl DesiredFile {
+    fn new(name: &str, contents: &str) -> DesiredFile {
+        let path = std::env::temp_dir().join(format!(
+            "partoo-cli-diff-{}-{name}.json",
+            std::process::id()
+        ));
+        std::fs::write(&path, contents).unwrap();
+        DesiredFile(path)
+    }
+
+    fn json(name: &str, webhooks: &[Value]) -> DesiredFile {
+        DesiredFile::new(name, &serde_json::to_string_pretty(webhooks).unwrap())
+    }
+}
+
+impl Drop for DesiredFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn in_sync_prints_nothing_and_exits_0() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let file = DesiredFile::json("in-sync", &in_sync());
+    let run = run(&mut diff(&server, &file, &[]));
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "no difference: 2 desired, 2 live\n");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_desired_webhook_missing_from_the_account_is_a_plus_line_and_exits_3() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let mut desired = in_sync();
+    desired.push(json!({ "org_id": 7, "event_type": "message_created",
+        "url": "https://hooks.example.com/new", "custom_headers": { "X-Env": "prod" } }));
+    let file = DesiredFile::json("create", &desired);
+    let run = run(&mut diff(&server, &file, &[]));
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "+ 7 message_created: url https://hooks.example.com/new; custom headers X-Env\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "1 to create, 0 to update, 0 to delete: 3 desired, 2 live\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_live_webhook_not_desired_is_a_minus_line_with_its_id() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let file = DesiredFile::json("delete", &in_sync()[1..]);
+    let run = run(&mut diff(&server, &file, &[]));
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "- 7 business_created: id 1; url https://hooks.example.com/1\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "0 to create, 0 to update, 1 to delete: 1 desired, 2 live\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_different_url_is_a_tilde_line_naming_both_urls() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let mut desired = in_sync();
+    desired[0]["url"] = json!("https://hooks.example.com/v2/1");
+    let file = DesiredFile::json("url", &desired);
+    let run = run(&mut diff(&server, &file, &[]));
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "~ 7 business_created: id 1; url https://hooks.example.com/1 -> https://hooks.example.com/v2/1\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "0 to create, 1 to update, 0 to delete: 2 desired, 2 live\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_changed_header_value_is_named_and_never_printed_in_any_format() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let file = DesiredFile::json("header-value", &in_sync());
+    // `run` fails the test if either token shows in the output.
+    let text = run(diff(&server, &file, &[]).env("HOOK_TOKEN", NEW_TOKEN));
+    assert_eq!(text.status, 3, "{text:#?}");
+    assert_eq!(
+        text.stdout,
+        "~ 7 lead_received: id 2; custom header X-Auth-Token value differs\n"
+    );
+    let json = run(diff(&server, &file, &["--format", "json"]).env("HOOK_TOKEN", NEW_TOKEN));
+    assert_eq!(json.status, 3, "{json:#?}");
+    let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        plan["updates"],
+        json!([{ "id": 2, "org_id": 7, "event_type": "lead_received",
+                 "custom_headers": { "added": [], "removed": [],
+                                     "value_differs": ["X-Auth-Token"] } }])
+    );
+    mock.assert_calls(2);
+}
+
+#[test]
+fn headers_added_and_removed_are_named() {
+    let server = MockServer::start();
+    let mut live = account();
+    live[0]["custom_headers"] = json!({ "X-Old": LIVE_TOKEN });
+    let mock = serve(&server, live);
+    let mut desired = in_sync();
+    desired[1]["custom_headers"]["X-New"] = json!(NEW_TOKEN);
+    let file = DesiredFile::json("header-names", &desired);
+    let run = run(&mut diff(&server, &file, &[]));
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "~ 7 business_created: id 1; custom header X-Old removed\n\
+         ~ 7 lead_received: id 2; custom header X-New added\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn two_live_webhooks_for_one_key_are_reported_as_such_not_merged() {
+    let server = MockServer::start();
+    let mut live = account();
+    live.push(item(5, "lead_received"));
+    let mock = serve(&server, live);
+    let file = DesiredFile::json("conflict", &in_sync());
+    let run = run(&mut diff(&server, &file, &[]));
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "! 7 lead_received: ids 2, 5; 2 webhooks where Partoo allows one per organization \
+         and event type; not compared with the desired one\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "0 to create, 0 to update, 0 to delete, 1 with several webhooks for one organization \
+         and event type: 2 desired, 3 live\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn every_kind_of_difference_in_text_then_json() {
+    let server = MockServer::start();
+    let mut live = account();
+    live.push(item(3, "message_updated"));
+    let mock = serve(&server, live);
+    let mut desired = in_sync();
+    desired[0]["url"] = json!("https://hooks.example.com/v2/1");
+    desired.push(json!({ "org_id": 7, "event_type": "business_deleted",
+                         "url": "https://hooks.example.com/new" }));
+    let file = DesiredFile::json("every-kind", &desired);
+
+    let text = run(&mut diff(&server, &file, &[]));
+    assert_eq!(text.status, 3, "{text:#?}");
+    assert_eq!(
+        text.stdout,
+        "~ 7 business_created: id 1; url https://hooks.example.com/1 -> https://hooks.example.com/v2/1\n\
+         + 7 business_deleted: url https://hooks.example.com/new\n\
+         - 7 message_updated: id 3; url https://hooks.example.com/3\n"
+    );
+    let json = run(&mut diff(&server, &file, &["--format", "json"]));
+    assert_eq!(json.status, 3, "{json:#?}");
+    assert_eq!(json.stderr, text.stderr);
+    let plan: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(
+        plan,
+        json!({
+            "creates": [{ "org_id": 7, "event_type": "business_deleted",
+                          "url": "https://hooks.example.com/new", "custom_headers": [] }],
+            "updates": [{ "id": 1, "org_id": 7, "event_type": "business_created",
+                          "url": { "live": "https://hooks.example.com/1",
+                                   "desired": "https://hooks.example.com/v2/1" } }],
+            "deletes": [{ "id": 3, "org_id": 7, "event_type": "message_updated",
+                          "url": "https://hooks.example.com/3" }],
+            "conflicts": [],
+        })
+    );
+    mock.assert_calls(2);
+}
+
+#[test]
+fn org_id_lists_that_organization_and_takes_its_entries() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH)
+            .query_param("org_id", "7")
+            .query_param("page", "1");
+        then.status(200)
+            .json_body(json!({ "page": 1, "max_page": 1, "count": 2, "items": account() }));
+    });
+    let file = DesiredFile::json("org-id", &in_sync());
+    let run = run(&mut diff(&server, &file, &["--org-id", "7"]));
+    assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_webhook_created_between_two_pages_is_compared_after_the_change() {
+    let server = MockServer::start();
+    // Webhook 3 is created after page 1 of the first listing was read; the API
+    // lists it first, so webhook 1 shifts onto page 2. Without listing again,
+    // webhook 3 would be missed and the account would seem in sync.
+    let new = item(3, "message_created");
+    let before = once(&server, 1, 2, vec![item(1, "business_created")]);
+    let after: Vec<Mock> = [new, item(1, "business_created"), account()[1].clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(i, webhook)| page_mock(&server, i as u32 + 1, 3, 3, vec![webhook], None))
+        .collect();
+    let file = DesiredFile::json("created-between-pages", &in_sync());
+    let run = run(&mut diff(&server, &file, &["--per-page", "1"]));
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "- 7 message_created: id 3; url https://hooks.example.com/3\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "0 to create, 0 to update, 1 to delete: 2 desired, 3 live\n"
+    );
+    // The first listing stops at page 2, whose count differs; the second is whole.
+    let calls: Vec<usize> = std::iter::once(&before)
+        .chain(&after)
+        .map(Mock::calls)
+        .collect();
+    assert_eq!(calls, [1, 1, 2, 1]);
+}
+
+#[test]
+fn an_account_that_changes_on_every_request_exits_1_after_three_listings() {
+    let server = MockServer::start();
+    let mocks: Vec<Mock> = (0..10u32)
+        .flat_map(|pass| {
+            let count = 10 + 2 * pass;
+            [
+                page_mock(&server, 1, 2, count, account(), Some(1)),
+                page_mock(
+                    &server,
+                    2,
+                    2,
+                    count + 1,
+                    vec![item(9, "lead_received")],
+                    Some(1),
+                ),
+            ]
+        })
+        .collect();
+    let file = DesiredFile::json("always-changing", &in_sync());
+    let run = run(&mut diff(&server, &file, &["--per-page", "2"]));
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: no consistent snapshot: the data changed during each of 3 listings; \
+         try again when the webhooks are not being changed\n"
+    );
+    let requests: usize = mocks.iter().map(Mock::calls).sum();
+    assert_eq!(requests, 6, "two pages per listing, three listings");
+}
+
+#[test]
+fn an_api_failure_exits_1_with_nothing_on_stdout() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH);
+        then.status(401)
+            .json_body(json!({ "errors": { "authentication": "User not authenticated" } }));
+    });
+    let file = DesiredFile::json("unauthorized", &in_sync());
+    let run = run(&mut diff(&server, &file, &["--retries", "0"]));
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: unauthorized (HTTP 401) on page 1: User not authenticated; \
+         check the API key in PARTOO_API_KEY\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn every_file_error_exits_2_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let object = |org_id: u64, url: &str, extra: &str| {
+        format!(r#"{{"org_id": {org_id}, "event_type": "lead_received", "url": "{url}"{extra}}}"#)
+    };
+    let entry = |extra: &str| format!("[{}]", object(7, "https://h/1", extra));
+    let reserved = entry(r#", "custom_headers": {"X-Partoo-Id": "${HOOK_TOKEN}"}"#);
+    let unset = entry(r#", "custom_headers": {"X-Auth-Token": "${PARTOO_TEST_UNSET_TOKEN}"}"#);
+    let empty = entry(r#", "custom_headers": {"X-Auth-Token": "${EMPTY_TOKEN}"}"#);
+    let twice = entry(r#", "custom_headers": {"X-A": "1", "X-a": "2"}"#);
+    let duplicate = format!(
+        "[{}, {}, {}]",
+        object(7, "https://h/1", ""),
+        object(8, "https://h/2", ""),
+        object(7, "https://h/3", "")
+    );
+    let cases: [(&str, String, &[&str], &str); 9] = [
+        (
+            "syntax",
+            "[\n  {\"org_id\": 7,\n   \"url\" \"https://h\"}\n]".to_owned(),
+            &[],
+            "invalid desired-state file: expected `:` at line 3 column 10",
+        ),
+        (
+            "unknown-field",
+            entry(r#", "uri": "https://h/1""#),
+            &[],
+            "invalid desired-state file: unknown field `uri`, expected one of `org_id`, \
+             `event_type`, `url`, `custom_headers` at line 1 column 73",
+        ),
+        (
+            "header-rule",
+            reserved,
+            &[],
+            "invalid desired-state file: entry 1 (org 7, lead_received): its custom headers \
+             break a rule of the API: custom header \"X-Partoo-Id\" uses the reserved prefix \
+             \"X-Partoo\"",
+        ),
+        (
+            "http",
+            entry("").replace("https://", "http://"),
+            &[],
+            "invalid desired-state file: entry 1 (org 7, lead_received): the url must start \
+             with https://",
+        ),
+        (
+            "duplicate",
+            duplicate,
+            &[],
+            "invalid desired-state file: entries 1 and 3 are both for org 7 and lead_received; \
+             Partoo allows one webhook per organization and event type",
+        ),
+        (
+            "unset",
+            unset,
+            &[],
+            "invalid desired-state file: entry 1 (org 7, lead_received): custom header \
+             X-Auth-Token is read from the environment variable PARTOO_TEST_UNSET_TOKEN, \
+             which is not set",
+        ),
+        (
+            "empty",
+            empty,
+            &[],
+            "invalid desired-state file: entry 1 (org 7, lead_received): custom header \
+             X-Auth-Token is read from the environment variable EMPTY_TOKEN, which is empty",
+        ),
+        (
+            "twice",
+            twice,
+            &[],
+            "invalid desired-state file: custom header \"X-a\" is given twice at line 1 column 111",
+        ),
+        (
+            "other-org",
+            entry(""),
+            &["--org-id", "8"],
+            "invalid desired-state file: entry 1 (org 7, lead_received) is not for \
+             organization 8; with --org-id, every entry must be for that organization",
+        ),
+    ];
+    for (name, contents, args, message) in cases {
+        let file = DesiredFile::new(name, &contents);
+        let run = run(diff(&server, &file, args).env("EMPTY_TOKEN", ""));
+        assert_eq!(run.status, 2, "{name}: {run:#?}");
+        assert_eq!(run.stdout, "", "{name}");
+        assert_eq!(
+            run.stderr,
+            format!("partoo-webhooks: {message}\n"),
+            "{name}"
+        );
+    }
+    mock.assert_calls(0);
+}
+
+#[test]
+fn usage_errors_exit_2_before_any_request_without_repeating_arguments() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let file = DesiredFile::json("usage", &in_sync());
+    let url = server.url("/v2");
+    let path = file.0.to_str().unwrap();
+    let pasted = "pasted-secret-6d0a";
+    let cases: [(Vec<&str>, &str); 5] = [
+        (
+            vec!["diff", "--base-url", &url],
+            "diff needs the path of a desired-state file",
+        ),
+        (
+            vec!["diff", "--base-url", &url, path, pasted],
+            "diff takes one desired-state file; remove the extra argument",
+        ),
+        (
+            vec!["diff", "--base-url", &url, "--format", "yaml", path],
+            "invalid --format 'yaml': expected text or json",
+        ),
+        (
+            vec!["diff", "--base-url", &url, "--sandbox", path],
+            "--sandbox and --base-url cannot be used together",
+        ),
+        (
+            vec!["diff", "--base-url", &url, "--per-page", "0", path],
+            "invalid --per-page 0: expected between 1 and 100",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = run(cli().args(&args));
+        assert_eq!(run.status, 2, "{args:?}: {run:#?}");
+        assert_eq!(
+            run.stderr,
+            format!(
+                "partoo-webhooks: {message}\nTry 'partoo-webhooks --help' for more information.\n"
+            ),
+            "{args:?}"
+        );
+        assert!(!run.stderr.contains(pasted));
+    }
+    let missing = std::env::temp_dir().join(format!("{pasted}-{}", std::process::id()));
+    let run = run(cli().args(["diff", "--base-url", &url]).arg(&missing));
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("partoo-webhooks: cannot read the desired-state file: "),
+        "{run:#?}"
+    );
+    assert!(
+        !run.stderr.contains(pasted),
+        "the path was repeated: {run:#?}"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn help_documents_diff_its_file_and_its_exit_statuses() {
+    let help = run(cli().arg("--help"));
+    assert_eq!((help.status, help.stderr.as_str()), (0, ""));
+    for text in [
+        "diff [options] DESIRED.json",
+        "Options of list and diff:",
+        "--sandbox",
+        "--base-url",
+        "--org-id",
+        "--per-page",
+        "--timeout",
+        "--retries",
+        "--api-key-file",
+        "Options of diff:",
+        "text or json",
+        "${NAME}",
+        "custom_headers",
+        "0 no difference, 3 differences",
+    ] {
+        assert!(help.stdout.contains(text), "--help does not mention {text}");
+    }
+    let diff_help = run(cli().args(["diff", "--help"]));
+    assert_eq!((diff_help.status, diff_help.stdout), (0, help.stdout));
+}

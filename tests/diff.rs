@@ -1,0 +1,305 @@
+//! The comparison: desired webhooks checked (`DesiredState`), then compared
+//! with an account's webhooks by organization and event type (`Plan`). No
+//! header value ever reaches a plan, its JSON or a `Debug`.
+
+use partoo_webhooks::{
+    CustomHeaderError, CustomHeaders, DesiredError, DesiredState, DesiredWebhook, EventType, Plan,
+    WebhookItem,
+};
+use serde_json::{json, Value};
+
+const SECRET: &str = "s3cret-header-value";
+
+fn live(id: u64, org_id: u64, event_type: &str, url: &str) -> WebhookItem {
+    let event_type = event_type.parse().unwrap();
+    WebhookItem::new(id, url, event_type, "c", "u", org_id)
+}
+
+fn desired(org_id: u64, event_type: &str, url: &str) -> DesiredWebhook {
+    DesiredWebhook::new(org_id, event_type.parse().unwrap(), url)
+}
+
+fn state(webhooks: Vec<DesiredWebhook>) -> DesiredState {
+    DesiredState::new(webhooks).expect("valid desired webhooks")
+}
+
+/// The plan as JSON, checked to hold no header value.
+fn plan_json(plan: &Plan) -> Value {
+    let json = serde_json::to_value(plan).unwrap();
+    assert!(!json.to_string().contains(SECRET), "{json}");
+    assert!(!format!("{plan:?}").contains(SECRET), "{plan:?}");
+    json
+}
+
+#[test]
+fn the_same_webhooks_make_an_empty_plan() {
+    let mut with_headers = live(2, 7, "lead_received", "https://h/2");
+    with_headers.custom_headers = Some(CustomHeaders::from_iter([("X-Auth-Token", SECRET)]));
+    let mut wanted = desired(7, "lead_received", "https://h/2");
+    // Header names compare without regard to case, as in HTTP.
+    wanted.custom_headers.insert("x-auth-token", SECRET);
+    let plan = Plan::new(
+        &state(vec![desired(7, "business_created", "https://h/1"), wanted]),
+        &[live(1, 7, "business_created", "https://h/1"), with_headers],
+    );
+    assert!(plan.is_empty(), "{plan:?}");
+    assert_eq!(
+        plan_json(&plan),
+        json!({ "creates": [], "updates": [], "deletes": [], "conflicts": [] })
+    );
+}
+
+#[test]
+fn no_custom_headers_and_an_empty_set_are_the_same() {
+    let mut empty = live(1, 7, "business_created", "https://h/1");
+    empty.custom_headers = Some(CustomHeaders::new());
+    let none = live(2, 7, "lead_received", "https://h/2");
+    let plan = Plan::new(
+        &state(vec![
+            desired(7, "business_created", "https://h/1"),
+            desired(7, "lead_received", "https://h/2"),
+        ]),
+        &[empty, none],
+    );
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn a_desired_webhook_missing_from_the_account_is_a_create_with_header_names() {
+    let mut wanted = desired(7, "lead_received", "https://h/new");
+    wanted.custom_headers.insert("X-Auth-Token", SECRET);
+    let plan = Plan::new(&state(vec![wanted]), &[]);
+    assert_eq!(
+        plan_json(&plan)["creates"],
+        json!([{ "org_id": 7, "event_type": "lead_received", "url": "https://h/new",
+                 "custom_headers": ["X-Auth-Token"] }])
+    );
+    assert_eq!((plan.updates.len(), plan.deletes.len()), (0, 0));
+}
+
+#[test]
+fn a_live_webhook_not_desired_is_a_delete_with_its_id() {
+    let plan = Plan::new(
+        &state(vec![]),
+        &[live(4, 8, "message_created", "https://h/4")],
+    );
+    assert_eq!(
+        plan_json(&plan)["deletes"],
+        json!([{ "id": 4, "org_id": 8, "event_type": "message_created", "url": "https://h/4" }])
+    );
+    assert_eq!((plan.creates.len(), plan.updates.len()), (0, 0));
+}
+
+#[test]
+fn a_different_url_is_an_update_naming_only_the_url() {
+    let plan = Plan::new(
+        &state(vec![desired(7, "lead_received", "https://h/new")]),
+        &[live(3, 7, "lead_received", "https://h/old")],
+    );
+    assert_eq!(
+        plan_json(&plan)["updates"],
+        json!([{ "id": 3, "org_id": 7, "event_type": "lead_received",
+                 "url": { "live": "https://h/old", "desired": "https://h/new" } }])
+    );
+}
+
+#[test]
+fn header_differences_are_named_and_their_values_never_shown() {
+    let mut item = live(3, 7, "lead_received", "https://h/3");
+    item.custom_headers = Some(CustomHeaders::from_iter([
+        ("X-Auth-Token", "old-value"),
+        ("X-Old", "1"),
+        ("X-Same", "s"),
+    ]));
+    let mut wanted = desired(7, "lead_received", "https://h/3");
+    wanted.custom_headers =
+        CustomHeaders::from_iter([("X-Auth-Token", SECRET), ("X-New", SECRET), ("X-SAME", "s")]);
+    let plan = Plan::new(&state(vec![wanted]), &[item]);
+    assert_eq!(
+        plan_json(&plan)["updates"],
+        json!([{ "id": 3, "org_id": 7, "event_type": "lead_received",
+                 "custom_headers": { "added": ["X-New"], "removed": ["X-Old"],
+                                     "value_differs": ["X-Auth-Token"] } }])
+    );
+    let text = format!("{:?}", plan);
+    assert!(!text.contains("old-value"), "{text}");
+}
+
+#[test]
+fn two_live_webhooks_for_one_key_are_a_conflict_never_merged() {
+    let plan = Plan::new(
+        &state(vec![desired(7, "lead_received", "https://h/1")]),
+        &[
+            live(9, 7, "lead_received", "https://h/1"),
+            live(1, 7, "lead_received", "https://h/1"),
+            live(5, 8, "business_created", "https://h/5"),
+            live(4, 8, "business_created", "https://h/4"),
+        ],
+    );
+    assert_eq!(
+        plan_json(&plan),
+        json!({ "creates": [], "updates": [], "deletes": [], "conflicts": [
+            { "org_id": 7, "event_type": "lead_received", "ids": [1, 9], "desired": true },
+            { "org_id": 8, "event_type": "business_created", "ids": [4, 5], "desired": false },
+        ]})
+    );
+    assert!(!plan.is_empty());
+}
+
+#[test]
+fn every_list_is_sorted_by_organization_then_event_type() {
+    let plan = Plan::new(
+        &state(vec![
+            desired(9, "business_created", "https://h/a"),
+            desired(2, "message_created", "https://h/b"),
+            desired(2, "business_deleted", "https://h/c"),
+        ]),
+        &[
+            live(1, 9, "lead_received", "https://h/1"),
+            live(2, 3, "lead_received", "https://h/2"),
+            live(3, 3, "business_created", "https://h/3"),
+        ],
+    );
+    let keys = |list: &Value| -> Vec<(u64, String)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["org_id"].as_u64().unwrap(),
+                    e["event_type"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let json = plan_json(&plan);
+    let key = |org, event: &str| (org, event.to_owned());
+    assert_eq!(
+        keys(&json["creates"]),
+        [
+            key(2, "business_deleted"),
+            key(2, "message_created"),
+            key(9, "business_created")
+        ]
+    );
+    assert_eq!(
+        keys(&json["deletes"]),
+        [
+            key(3, "business_created"),
+            key(3, "lead_received"),
+            key(9, "lead_received")
+        ]
+    );
+}
+
+#[test]
+fn unknown_event_types_are_compared_as_any_other() {
+    let plan = Plan::new(
+        &state(vec![desired(7, "review_created", "https://h/r")]),
+        &[live(1, 7, "review_created", "https://h/r")],
+    );
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn desired_state_refuses_a_url_that_is_not_https() {
+    let error = DesiredState::new(vec![
+        desired(7, "lead_received", "https://h/1"),
+        desired(7, "business_created", "http://h/2"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        error,
+        DesiredError::NotHttps {
+            position: 2,
+            org_id: 7,
+            event_type: EventType::BusinessCreated
+        }
+    );
+    assert_eq!(
+        error.to_string(),
+        "entry 2 (org 7, business_created): the url must start with https://"
+    );
+}
+
+#[test]
+fn desired_state_refuses_headers_naming_the_rule_and_never_the_value() {
+    let mut wanted = desired(7, "lead_received", "https://h/1");
+    wanted.custom_headers.insert("X-Partoo-Id", SECRET);
+    let error = DesiredState::new(vec![wanted]).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            DesiredError::CustomHeaders { position: 1, source: CustomHeaderError::ReservedPrefix { name }, .. }
+                if name == "X-Partoo-Id"
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "entry 1 (org 7, lead_received): its custom headers break a rule of the API"
+    );
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert_eq!(
+        source,
+        "custom header \"X-Partoo-Id\" uses the reserved prefix \"X-Partoo\""
+    );
+    assert!(!format!("{error:?}").contains(SECRET));
+}
+
+#[test]
+fn desired_state_refuses_two_entries_for_one_key_naming_both() {
+    let error = DesiredState::new(vec![
+        desired(7, "lead_received", "https://h/1"),
+        desired(8, "lead_received", "https://h/2"),
+        desired(7, "lead_received", "https://h/3"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "entries 1 and 3 are both for org 7 and lead_received; \
+         Partoo allows one webhook per organization and event type"
+    );
+}
+
+#[test]
+fn desired_webhooks_read_the_api_field_names_and_refuse_the_unexpected() {
+    let read = |json: &str| serde_json::from_str::<DesiredWebhook>(json);
+    let base = r#""org_id": 7, "event_type": "lead_received", "url": "https://h/1""#;
+    let plain = read(&format!("{{{base}}}")).unwrap();
+    assert_eq!(plain, desired(7, "lead_received", "https://h/1"));
+    assert_eq!(
+        read(&format!(r#"{{{base}, "custom_headers": null}}"#)).unwrap(),
+        plain
+    );
+
+    let unknown = read(&format!(r#"{{{base}, "uri": "x"}}"#)).unwrap_err();
+    assert!(
+        unknown.to_string().starts_with("unknown field `uri`"),
+        "{unknown}"
+    );
+    let twice = read(&format!(
+        r#"{{{base}, "custom_headers": {{"X-A": "{SECRET}", "x-a": "{SECRET}"}}}}"#
+    ))
+    .unwrap_err();
+    assert!(
+        twice
+            .to_string()
+            .starts_with("custom header \"x-a\" is given twice"),
+        "{twice}"
+    );
+    assert!(!twice.to_string().contains(SECRET));
+}
+
+#[test]
+fn a_desired_webhooks_debug_shows_header_names_only() {
+    let mut wanted = desired(7, "lead_received", "https://h/1");
+    wanted.custom_headers.insert("X-Auth-Token", SECRET);
+    let debug = format!("{wanted:?}");
+    assert!(
+        debug.contains("X-Auth-Token") && !debug.contains(SECRET),
+        "{debug}"
+    );
+    let state = state(vec![wanted]);
+    assert!(!format!("{state:#?}").contains(SECRET));
+}

@@ -1,0 +1,193 @@
+//! `ListWebhooks::snapshot`: every webhook as one `Vec`, listed again when a
+//! listing shows the account changing while it ran, and given up on after
+//! `max_passes` listings.
+//!
+//! A changing account is a script: mocks made with `up_to_n_times(1)` answer
+//! once each, in the order they were made, before the mocks made after them.
+mod common;
+
+use common::{client, mock_page, page, KEY, PATH};
+use httpmock::prelude::*;
+use httpmock::Mock;
+use partoo_webhooks::Error;
+use serde_json::Value;
+
+/// Serves `body` once for `page`, before any mock made after it.
+fn once<'a>(server: &'a MockServer, page: u32, body: Value) -> Mock<'a> {
+    server.mock(|when, then| {
+        when.method(GET)
+            .path(PATH)
+            .query_param("page", page.to_string())
+            .header("x-apikey", KEY);
+        then.status(200).json_body(body).up_to_n_times(1);
+    })
+}
+
+fn ids(webhooks: &[partoo_webhooks::WebhookItem]) -> Vec<u64> {
+    webhooks.iter().map(|webhook| webhook.id).collect()
+}
+
+fn calls(mocks: &[&Mock]) -> Vec<usize> {
+    mocks.iter().map(|mock| mock.calls()).collect()
+}
+
+#[test]
+fn a_stable_account_is_listed_once() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 2, 3, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 2, 3, [3]));
+    let webhooks = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap();
+    assert_eq!(ids(&webhooks), [1, 2, 3]);
+    assert_eq!(calls(&[&first, &second]), [1, 1]);
+}
+
+#[test]
+fn a_webhook_created_between_two_pages_makes_it_list_again_and_return_the_new_state() {
+    let server = MockServer::start();
+    // Webhook 7 is created after page 1 of the first listing was read.
+    let before = once(&server, 1, page(1, 3, 5, [1, 2]));
+    let after = [
+        mock_page(&server, 1, page(1, 3, 6, [1, 2])),
+        mock_page(&server, 2, page(2, 3, 6, [3, 4])),
+        mock_page(&server, 3, page(3, 3, 6, [5, 7])),
+    ];
+    let webhooks = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap();
+    assert_eq!(ids(&webhooks), [1, 2, 3, 4, 5, 7]);
+    // The first listing stops at page 2, whose count differs; the second is whole.
+    assert_eq!(
+        calls(&[&before, &after[0], &after[1], &after[2]]),
+        [1, 1, 2, 1]
+    );
+}
+
+#[test]
+fn an_id_listed_twice_makes_it_list_again_even_when_the_count_holds() {
+    let server = MockServer::start();
+    // Between the pages, webhook 9 is created first in the order and 3 deleted:
+    // the count holds, and webhook 2 shifts onto page 2.
+    let first = [
+        once(&server, 1, page(1, 2, 3, [1, 2])),
+        once(&server, 2, page(2, 2, 3, [2])),
+    ];
+    let second = [
+        mock_page(&server, 1, page(1, 2, 3, [9, 1])),
+        mock_page(&server, 2, page(2, 2, 3, [2])),
+    ];
+    let webhooks = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap();
+    assert_eq!(ids(&webhooks), [9, 1, 2]);
+    assert_eq!(
+        calls(&[&first[0], &first[1], &second[0], &second[1]]),
+        [1, 1, 1, 1]
+    );
+}
+
+#[test]
+fn a_moved_max_page_makes_it_list_again() {
+    let server = MockServer::start();
+    let first = [
+        once(&server, 1, page(1, 2, 4, [1, 2])),
+        once(&server, 2, page(2, 3, 4, [3, 4])),
+    ];
+    let second = [
+        mock_page(&server, 1, page(1, 2, 4, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 4, [3, 4])),
+    ];
+    let webhooks = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap();
+    assert_eq!(ids(&webhooks), [1, 2, 3, 4]);
+    assert_eq!(
+        calls(&[&first[0], &first[1], &second[0], &second[1]]),
+        [1, 1, 1, 1]
+    );
+}
+
+/// An account whose count grows with every request: no two pages agree.
+fn always_changing(server: &MockServer) -> Vec<Mock<'_>> {
+    (0..20u64)
+        .flat_map(|pass| {
+            let count = 10 + 2 * pass;
+            [
+                once(server, 1, page(1, 2, count, [1, 2])),
+                once(server, 2, page(2, 2, count + 1, [3, 4])),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn an_account_that_changes_on_every_request_fails_after_three_listings() {
+    let server = MockServer::start();
+    let mocks = always_changing(&server);
+    let error = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::NoConsistentSnapshot { passes: 3 }),
+        "{error:?}"
+    );
+    assert_eq!(error.page(), None);
+    let requests: usize = mocks.iter().map(Mock::calls).sum();
+    assert_eq!(requests, 6, "two pages per listing, three listings");
+}
+
+#[test]
+fn max_passes_sets_how_many_listings_are_made() {
+    for (passes, expected, requests) in [(5, 5, 10), (1, 1, 2), (0, 1, 2)] {
+        let server = MockServer::start();
+        let mocks = always_changing(&server);
+        let error = client(&server)
+            .list_webhooks()
+            .per_page(2)
+            .max_passes(passes)
+            .snapshot()
+            .unwrap_err();
+        assert!(
+            matches!(error, Error::NoConsistentSnapshot { passes } if passes == expected),
+            "max_passes({passes}): {error:?}"
+        );
+        assert_eq!(mocks.iter().map(Mock::calls).sum::<usize>(), requests);
+    }
+}
+
+#[test]
+fn a_failed_request_is_returned_at_once_and_not_listed_again() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 2, 3, [1, 2]));
+    let second = server.mock(|when, then| {
+        when.path(PATH).query_param("page", "2");
+        then.status(404).body("gone");
+    });
+    let error = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap_err();
+    assert_eq!((error.status(), error.page()), (Some(404), Some(2)));
+    assert_eq!(calls(&[&first, &second]), [1, 1]);
+}
+
+#[test]
+fn an_empty_account_is_an_empty_snapshot_in_one_request() {
+    let server = MockServer::start();
+    let only = mock_page(&server, 1, page(1, 0, 0, []));
+    let webhooks = client(&server).list_webhooks().snapshot().unwrap();
+    assert!(webhooks.is_empty());
+    only.assert_calls(1);
+}
