@@ -13,6 +13,7 @@ use crate::config::{ApiKey, Config};
 use crate::origin::{self, Origin};
 use crate::pagination::{PageRequest, PageSeed};
 use crate::retry::{parse_retry_after, Failure};
+use crate::tls;
 use crate::{ClientBuilder, Error, ListWebhooks, Page};
 
 /// The header Partoo reads the API key from.
@@ -92,7 +93,7 @@ impl Client {
         let (base_url, origin) =
             origin::check_base_url(&config.base_url, config.allow_insecure_http)?;
         config.base_url = base_url;
-        let agent = Agent::config_builder()
+        let agent = tls::configure(Agent::config_builder(), &config)?
             // Statuses and redirects are handled here, so that the key stays home.
             .http_status_as_error(false)
             .max_redirects(0)
@@ -239,6 +240,11 @@ impl Client {
 
     fn transport_error(&self, page: u32, source: ureq::Error) -> Error {
         match source {
+            source if tls::is_certificate_error(&source) => Error::Certificate {
+                page,
+                host: self.inner.origin.host().to_owned(),
+                source: source.into(),
+            },
             ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge { page, limit },
             ureq::Error::Timeout(_) => Error::Timeout {
                 page,

@@ -25,6 +25,13 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// The root certificates given to
+    /// [`ClientBuilder::replace_root_certs_pem`](crate::ClientBuilder::replace_root_certs_pem)
+    /// cannot be used; nothing was sent.
+    InvalidRootCerts {
+        /// What is wrong with them, e.g. that the PEM holds no certificate.
+        reason: String,
+    },
     /// A request parameter is out of range; nothing was sent.
     InvalidParameter {
         /// The query parameter, e.g. `per_page`.
@@ -111,6 +118,21 @@ pub enum Error {
         /// The HTTP library's error.
         source: Cause,
     },
+    /// The server's TLS certificate was refused: expired, for another name, or
+    /// signed by a CA the client does not trust (a TLS-inspecting proxy, a
+    /// private CA: see
+    /// [`ClientBuilder::replace_root_certs_pem`](crate::ClientBuilder::replace_root_certs_pem)).
+    /// Nothing was sent over the connection, the API key included. Not retried.
+    ///
+    /// The TLS library's reason is the [`source`](std::error::Error::source).
+    Certificate {
+        /// The page requested.
+        page: u32,
+        /// The host whose certificate was refused.
+        host: String,
+        /// The TLS library's error.
+        source: Cause,
+    },
     /// The server redirected somewhere the client will not follow with the API key.
     Redirect {
         /// The page requested.
@@ -195,6 +217,7 @@ impl Error {
             | Error::Timeout { page, .. }
             | Error::Connection { page, .. }
             | Error::Transport { page, .. }
+            | Error::Certificate { page, .. }
             | Error::Redirect { page, .. }
             | Error::Runaway { page, .. }
             | Error::EmptyPage { page, .. } => Some(*page),
@@ -202,6 +225,7 @@ impl Error {
             Error::RetriesExhausted { last, .. } => last.page(),
             Error::MissingApiKey | Error::InvalidApiKey { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
+            Error::InvalidRootCerts { .. } => None,
         }
     }
 
@@ -240,6 +264,9 @@ impl fmt::Display for Error {
             Error::InvalidApiKey { reason } => write!(f, "invalid API key: {reason}"),
             Error::InvalidBaseUrl { url, reason } => {
                 write!(f, "invalid base URL {url:?}: {reason}")
+            }
+            Error::InvalidRootCerts { reason } => {
+                write!(f, "invalid root certificates: {reason}")
             }
             Error::InvalidParameter {
                 name,
@@ -280,6 +307,10 @@ impl fmt::Display for Error {
                 )
             }
             Error::Transport { page, .. } => write!(f, "request for page {page} failed"),
+            Error::Certificate { page, host, .. } => write!(
+                f,
+                "the TLS certificate of {host} was refused during the request for page {page}"
+            ),
             Error::Redirect {
                 page,
                 location,
@@ -327,7 +358,8 @@ impl std::error::Error for Error {
             Error::Decode { source, .. }
             | Error::Timeout { source, .. }
             | Error::Connection { source, .. }
-            | Error::Transport { source, .. } => Some(source.as_ref()),
+            | Error::Transport { source, .. }
+            | Error::Certificate { source, .. } => Some(source.as_ref()),
             Error::RetriesExhausted { last, .. } => Some(last.as_ref()),
             _ => None,
         }

@@ -32,6 +32,7 @@ pub struct ListArgs {
     pub retries: Option<u32>,
     pub prefetch: Option<usize>,
     pub api_key_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A command line that cannot be run, with what is wrong in it.
@@ -64,6 +65,9 @@ Options of list:
   --prefetch N         request up to N pages ahead, in parallel [default: 0]; Partoo
                        allows 300 requests per minute per organization
   --api-key-file PATH  read the API key from the first line of PATH
+  --ca-file PATH       trust only the CA certificates of this PEM file for TLS
+                       (a TLS-inspecting proxy, a private CA)
+                       [default: $SSL_CERT_FILE, else the TLS library's roots]
 
 The API key comes from the environment variable PARTOO_API_KEY, or from
 --api-key-file; never from a command-line value, which would show in `ps` and
@@ -129,6 +133,7 @@ fn parse_list(mut args: impl Iterator<Item = OsString>) -> Result<Command, Usage
             "--retries" => set(&mut list.retries, name, number(name, value()?)?)?,
             "--prefetch" => set(&mut list.prefetch, name, number(name, value()?)?)?,
             "--api-key-file" => set(&mut list.api_key_file, name, value()?.into())?,
+            "--ca-file" => set(&mut list.ca_file, name, value()?.into())?,
             "--api-key" => {
                 return Err(usage(
                     "the API key is never taken from the command line, where `ps` and the \
