@@ -15,6 +15,7 @@ use crate::origin::{self, Origin};
 use crate::pagination::{PageRequest, PageSeed};
 use crate::redact;
 use crate::retry::{parse_retry_after, Failure};
+use crate::tls;
 use crate::{ClientBuilder, Error, ListWebhooks, Page};
 
 /// The header Partoo reads the API key from.
@@ -104,7 +105,7 @@ impl Client {
             origin::check_base_url(&config.base_url, config.allow_insecure_http)?;
         config.base_url = base_url;
         let phases = Phases::of(config.connect_timeout, config.timeout);
-        let mut agent = Agent::config_builder();
+        let mut agent = tls::configure(Agent::config_builder(), &config)?;
         if origin.is_loopback() {
             // The API is on this machine: a proxy from the environment
             // (HTTP_PROXY, ALL_PROXY) could be on another one, and over plain
@@ -262,6 +263,11 @@ impl Client {
 
     fn transport_error(&self, page: u32, source: ureq::Error) -> Error {
         match source {
+            source if tls::is_certificate_error(&source) => Error::Certificate {
+                page,
+                host: self.inner.origin.host().to_owned(),
+                source: source.into(),
+            },
             ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge { page, limit },
             ureq::Error::Timeout(_) => Error::Timeout {
                 page,

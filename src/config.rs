@@ -33,6 +33,8 @@ pub(crate) struct Config {
     pub user_agent: String,
     pub retry: RetryPolicy,
     pub sleeper: Sleeper,
+    /// A PEM bundle whose certificates replace the default roots; read at `build()`.
+    pub root_certs_pem: Option<Vec<u8>>,
 }
 
 impl Default for Config {
@@ -51,6 +53,7 @@ impl Default for Config {
                 max_retry_after: Duration::from_secs(60),
             },
             sleeper: Arc::new(std::thread::sleep),
+            root_certs_pem: None,
         }
     }
 }
@@ -345,11 +348,39 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts exactly the CA certificates of this PEM bundle (its
+    /// `-----BEGIN CERTIFICATE-----` sections), instead of the default roots: for a
+    /// TLS-inspecting proxy, or a host whose certificate a private CA signed.
+    ///
+    /// They replace the defaults rather than add to them, as curl's `--cacert` and
+    /// `SSL_CERT_FILE` do: the client talks to one host, and trusting only its CA is
+    /// the narrower trust. To keep the public roots as well, include them in the
+    /// bundle (e.g. `/etc/ssl/certs/ca-certificates.crt` followed by your CA).
+    ///
+    /// ```no_run
+    /// let client = partoo_webhooks::Client::builder()
+    ///     .api_key("my-key")
+    ///     .replace_root_certs_pem(std::fs::read("corporate-ca.pem")?)
+    ///     .build()?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`build`](Self::build) fails with [`Error::InvalidRootCerts`] if the bundle is
+    /// not valid PEM, holds no certificate, or this build has no TLS feature.
+    ///
+    /// Defaults to Mozilla's root certificates with the `rustls` feature, and to the
+    /// platform's with `native-tls` (where OpenSSL also reads `SSL_CERT_FILE` and
+    /// `SSL_CERT_DIR`).
+    pub fn replace_root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.config.root_certs_pem = Some(pem.into());
+        self
+    }
+
     /// Checks the settings and builds the client. Sends nothing.
     ///
     /// # Errors
     /// [`Error::MissingApiKey`], [`Error::InvalidApiKey`], [`Error::InvalidBaseUrl`]
-    /// or [`Error::InvalidSetting`].
+    /// [`Error::InvalidSetting`] or [`Error::InvalidRootCerts`].
     pub fn build(self) -> Result<Client, Error> {
         let key = self.api_key.ok_or(Error::MissingApiKey)?;
         // ureq would panic on the first request instead.

@@ -32,6 +32,13 @@ pub enum Error {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// The root certificates given to
+    /// [`ClientBuilder::replace_root_certs_pem`](crate::ClientBuilder::replace_root_certs_pem)
+    /// cannot be used; nothing was sent.
+    InvalidRootCerts {
+        /// What is wrong with them, e.g. that the PEM holds no certificate.
+        reason: String,
+    },
     /// A request parameter is out of range; nothing was sent.
     InvalidParameter {
         /// The query parameter, e.g. `per_page`.
@@ -116,6 +123,21 @@ pub enum Error {
         /// The page requested.
         page: u32,
         /// The HTTP library's error.
+        source: Cause,
+    },
+    /// The server's TLS certificate was refused: expired, for another name, or
+    /// signed by a CA the client does not trust (a TLS-inspecting proxy, a
+    /// private CA: see
+    /// [`ClientBuilder::replace_root_certs_pem`](crate::ClientBuilder::replace_root_certs_pem)).
+    /// Nothing was sent over the connection, the API key included. Not retried.
+    ///
+    /// The TLS library's reason is the [`source`](std::error::Error::source).
+    Certificate {
+        /// The page requested.
+        page: u32,
+        /// The host whose certificate was refused.
+        host: String,
+        /// The TLS library's error.
         source: Cause,
     },
     /// The server redirected somewhere the client will not follow with the API key.
@@ -208,6 +230,7 @@ impl Error {
             | Error::Timeout { page, .. }
             | Error::Connection { page, .. }
             | Error::Transport { page, .. }
+            | Error::Certificate { page, .. }
             | Error::Redirect { page, .. }
             | Error::Runaway { page, .. }
             | Error::EmptyPage { page, .. } => Some(*page),
@@ -217,6 +240,7 @@ impl Error {
             Error::NoConsistentSnapshot { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
             Error::InvalidSetting { .. } => None,
+            Error::InvalidRootCerts { .. } => None,
         }
     }
 
@@ -257,6 +281,9 @@ impl fmt::Display for Error {
                 write!(f, "invalid base URL {url:?}: {reason}")
             }
             Error::InvalidSetting { name, reason } => write!(f, "invalid {name}: {reason}"),
+            Error::InvalidRootCerts { reason } => {
+                write!(f, "invalid root certificates: {reason}")
+            }
             Error::InvalidParameter {
                 name,
                 value,
@@ -296,6 +323,10 @@ impl fmt::Display for Error {
                 )
             }
             Error::Transport { page, .. } => write!(f, "request for page {page} failed"),
+            Error::Certificate { page, host, .. } => write!(
+                f,
+                "the TLS certificate of {host} was refused during the request for page {page}"
+            ),
             Error::Redirect {
                 page,
                 location,
@@ -350,7 +381,8 @@ impl std::error::Error for Error {
             Error::Decode { source, .. }
             | Error::Timeout { source, .. }
             | Error::Connection { source, .. }
-            | Error::Transport { source, .. } => Some(source.as_ref()),
+            | Error::Transport { source, .. }
+            | Error::Certificate { source, .. } => Some(source.as_ref()),
             Error::RetriesExhausted { last, .. } => Some(last.as_ref()),
             _ => None,
         }

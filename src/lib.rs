@@ -86,9 +86,19 @@
 //!
 //! # Features
 //!
-//! - `rustls` (default): TLS through rustls; `native-tls` instead uses the
-//!   platform's TLS library.
+//! - `rustls` (default): TLS through rustls, trusting Mozilla's root
+//!   certificates (built in).
+//! - `native-tls`: TLS through the platform's library and its trust store
+//!   (OpenSSL on Linux, which also reads `SSL_CERT_FILE` and `SSL_CERT_DIR`).
+//!   It wins when both are enabled, so adding it without turning the default
+//!   features off is enough.
+//! - Neither: plain http only; [`ClientBuilder::build`] refuses an https base
+//!   URL, the default included, with [`Error::InvalidBaseUrl`].
 //! - `gzip` (default): accept gzip-compressed responses.
+//!
+//! A TLS-inspecting proxy or a host signed by a private CA needs that CA:
+//! [`ClientBuilder::replace_root_certs_pem`]. A refused certificate is
+//! [`Error::Certificate`], reported before anything is sent.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -105,6 +115,7 @@ mod prefetch;
 mod redact;
 mod retry;
 mod snapshot;
+mod tls;
 mod webhooks;
 
 pub use client::Client;

@@ -34,6 +34,11 @@ impl Origin {
         })
     }
 
+    /// The host, lowercase, without the brackets of an IPv6 address.
+    pub(crate) fn host(&self) -> &str {
+        self.host.trim_start_matches('[').trim_end_matches(']')
+    }
+
     pub(crate) fn is_loopback(&self) -> bool {
         let host = self.host.trim_start_matches('[').trim_end_matches(']');
         host == "localhost"

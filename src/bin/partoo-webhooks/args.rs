@@ -35,6 +35,7 @@ pub struct Connection {
     pub timeout: Option<Duration>,
     pub retries: Option<u32>,
     pub api_key_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The options of `list`.
@@ -81,6 +82,9 @@ Options of list and diff:
   --retries N          retries of a request after HTTP 429 or 5xx, a timeout or a
                        broken connection [default: 3]
   --api-key-file PATH  read the API key from the first line of PATH
+  --ca-file PATH       trust only the CA certificates of this PEM file for TLS
+                       (a TLS-inspecting proxy, a private CA)
+                       [default: $SSL_CERT_FILE, else the TLS library's roots]
 
 Options of list:
   --page N             the first page to list [default: 1]
@@ -255,6 +259,7 @@ impl Connection {
             "--timeout" => set(&mut self.timeout, name, seconds(name, opt.value()?)?)?,
             "--retries" => set(&mut self.retries, name, number(name, opt.value()?)?)?,
             "--api-key-file" => set(&mut self.api_key_file, name, opt.value()?.into())?,
+            "--ca-file" => set(&mut self.ca_file, name, opt.value()?.into())?,
             _ => return Ok(false),
         }
         Ok(true)

@@ -10,7 +10,7 @@ mod output;
 use std::env::{self, VarError};
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
@@ -22,6 +22,8 @@ const NAME: &str = "partoo-webhooks";
 /// A key file holds one short line; the cap keeps a wrong path (a log, a
 /// device) from being read whole.
 const KEY_FILE_LIMIT: u64 = 64 * 1024;
+/// Mozilla's whole bundle is about 200 KiB.
+const CA_FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// The exit status of `diff` when the account differs from the desired state.
 const DIFFERENCES: u8 = 3;
@@ -197,6 +199,10 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
     if let Some(base_url) = base_url {
         builder = builder.base_url(base_url);
     }
+    let ca_bundle = ca_bundle(connection.ca_file.as_deref())?;
+    if let Some((pem, _)) = &ca_bundle {
+        builder = builder.replace_root_certs_pem(pem.as_slice());
+    }
     if let Some(timeout) = connection.timeout {
         builder = builder.timeout(timeout);
     }
@@ -207,8 +213,47 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
         Error::InvalidApiKey { reason } => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
         }
+        Error::InvalidRootCerts { reason } => {
+            let source = ca_bundle
+                .as_ref()
+                .map_or("the CA file", |(_, source)| source);
+            Failure::Config(format!("cannot use {source}: {reason}"))
+        }
         error => Failure::Config(error.to_string()),
     })
+}
+
+/// The CA certificates to trust instead of the built-in roots, with where they
+/// came from: `--ca-file`, else `SSL_CERT_FILE` as curl, git and Python read it
+/// (the flag wins, as it does in curl). Read here rather than left to OpenSSL,
+/// so that it works the same under rustls and on every platform.
+fn ca_bundle(flag: Option<&Path>) -> Result<Option<(Vec<u8>, String)>, Failure> {
+    // A build without TLS lists over http only, where an exported SSL_CERT_FILE
+    // has nothing to configure and must not stop it.
+    let from_env = match cfg!(any(feature = "rustls", feature = "native-tls")) {
+        true => env::var_os("SSL_CERT_FILE"),
+        false => None,
+    };
+    let (path, source) = match (flag, from_env) {
+        (Some(path), _) => (path.to_owned(), format!("the CA file {}", path.display())),
+        (None, Some(path)) if !path.is_empty() => {
+            let path = PathBuf::from(path);
+            let source = format!("the CA file {} (SSL_CERT_FILE)", path.display());
+            (path, source)
+        }
+        (None, _) => return Ok(None),
+    };
+    let mut pem = Vec::new();
+    File::open(&path)
+        .and_then(|file| file.take(CA_FILE_LIMIT + 1).read_to_end(&mut pem))
+        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
+    if pem.len() as u64 > CA_FILE_LIMIT {
+        return Err(Failure::Config(format!(
+            "{source} is larger than {} MiB; a CA bundle is a few hundred KiB",
+            CA_FILE_LIMIT >> 20
+        )));
+    }
+    Ok(Some((pem, source)))
 }
 
 fn listing_failure(error: Error, key_source: &str) -> Failure {
@@ -231,6 +276,11 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
             .to_owned(),
         _ if matches!(error, Error::NoConsistentSnapshot { .. }) => {
             "; try again when the webhooks are not being changed".to_owned()
+        }
+        _ if matches!(error, Error::Certificate { .. }) => {
+            "; if a TLS-inspecting proxy or a private CA signs it, pass that CA's \
+             certificate with --ca-file or SSL_CERT_FILE"
+                .to_owned()
         }
         _ => String::new(),
     };
