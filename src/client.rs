@@ -16,7 +16,7 @@ use crate::pagination::{PageRequest, PageSeed};
 use crate::redact;
 use crate::retry::{parse_retry_after, Failure};
 use crate::tls;
-use crate::{ClientBuilder, Error, ListWebhooks, Page};
+use crate::{ClientBuilder, Error, ListWebhooks, Page, MAX_PREFETCH};
 
 /// The header Partoo reads the API key from.
 const API_KEY_HEADER: &str = "x-APIKey";
@@ -122,6 +122,10 @@ impl Client {
             .timeout_recv_body(Some(phases.recv_body))
             .timeout_per_read(phases.per_read)
             .timeout_per_write(phases.per_write)
+            // A prefetching listing holds a connection per worker, plus its own:
+            // fewer idle places would close and reopen some on every page.
+            .max_idle_connections_per_host(MAX_PREFETCH + 1)
+            .max_idle_connections(MAX_PREFETCH + 1)
             .user_agent(config.user_agent.as_str())
             .accept("application/json")
             .build()

@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 
 use serde::de::DeserializeOwned;
@@ -42,9 +42,11 @@ pub(crate) struct Prefetch<T> {
     client: Client,
     /// How many pages may be in flight.
     depth: usize,
-    jobs: Sender<Job<T>>,
-    queue: Arc<Mutex<Receiver<Job<T>>>>,
-    workers: usize,
+    /// Each worker's own queue: pages go round-robin, so a worker's previous
+    /// page was taken, and its request done, before it gets another one.
+    workers: Vec<Sender<Job<T>>>,
+    /// Pages requested ahead so far, which picks the next worker.
+    pushed: usize,
     /// Bumped whenever the listing drops what it asked for: a worker skips the
     /// jobs of an older generation instead of requesting pages nobody wants.
     generation: Arc<AtomicU64>,
@@ -54,13 +56,11 @@ pub(crate) struct Prefetch<T> {
 impl<T: DeserializeOwned + Send + 'static> Prefetch<T> {
     /// A queue keeping up to `depth` pages in flight, capped at [`MAX_PREFETCH`].
     pub(crate) fn new(client: Client, depth: usize) -> Self {
-        let (jobs, queue) = mpsc::channel();
         Prefetch {
             client,
-            depth: depth.min(MAX_PREFETCH),
-            jobs,
-            queue: Arc::new(Mutex::new(queue)),
-            workers: 0,
+            depth: depth.clamp(1, MAX_PREFETCH),
+            workers: Vec::new(),
+            pushed: 0,
             generation: Arc::new(AtomicU64::new(0)),
             ahead: VecDeque::new(),
         }
@@ -79,7 +79,8 @@ impl<T: DeserializeOwned + Send + 'static> Prefetch<T> {
     /// Requests `page` ahead. Returns `false` when no worker could be started;
     /// the page is then fetched in order when the listing reaches it.
     pub(crate) fn push(&mut self, page: u32, request: PageRequest) -> bool {
-        if self.workers <= self.ahead.len() && !self.start_worker() {
+        let index = self.pushed % self.depth;
+        if index == self.workers.len() && !self.start_worker() {
             return false;
         }
         let (reply, outcome) = mpsc::sync_channel(1);
@@ -89,9 +90,10 @@ impl<T: DeserializeOwned + Send + 'static> Prefetch<T> {
             reply,
             generation,
         };
-        if self.jobs.send(job).is_err() {
+        if self.workers[index].send(job).is_err() {
             return false;
         }
+        self.pushed += 1;
         self.ahead.push_back((page, outcome));
         true
     }
@@ -109,7 +111,8 @@ impl<T: DeserializeOwned + Send + 'static> Prefetch<T> {
     }
 
     fn start_worker(&mut self) -> bool {
-        let (client, queue) = (self.client.clone(), Arc::clone(&self.queue));
+        let (jobs, queue) = mpsc::channel();
+        let client = self.client.clone();
         let generation = Arc::clone(&self.generation);
         let started = thread::Builder::new()
             .name("partoo-prefetch".to_owned())
@@ -117,28 +120,16 @@ impl<T: DeserializeOwned + Send + 'static> Prefetch<T> {
         if started.is_err() {
             return false;
         }
-        self.workers += 1;
+        self.workers.push(jobs);
         true
     }
 }
 
-/// A worker's life: one attempt per job, until the listing is dropped.
-fn work<T: DeserializeOwned>(
-    client: &Client,
-    queue: &Mutex<Receiver<Job<T>>>,
-    generation: &AtomicU64,
-) {
+/// A worker's life: one attempt per job, until the listing is dropped and its
+/// queue closes.
+fn work<T: DeserializeOwned>(client: &Client, queue: &Receiver<Job<T>>, generation: &AtomicU64) {
     let mut buf = Vec::new();
-    loop {
-        // The lock is held only while waiting for a job, never during a request.
-        let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
-            Err(_) => return,
-        };
-        // Closed: the listing was dropped.
-        let Ok(job) = job else {
-            return;
-        };
+    while let Ok(job) = queue.recv() {
         if job.generation != generation.load(Ordering::Relaxed) {
             continue;
         }

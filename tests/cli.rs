@@ -776,3 +776,15 @@ impl Drop for TempFile {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+#[test]
+fn an_unreadable_ssl_cert_file_does_not_stop_a_plain_http_listing() {
+    // Over plain http there is no certificate to check: the variable, exported
+    // for other tools, is not read.
+    let server = MockServer::start();
+    let only = mock_page(&server, 1, page(1, 1, 2, [1, 2]));
+    let run = run(list(&server, &[]).env("SSL_CERT_FILE", "/nonexistent/ca.pem"));
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(jsonl_ids(&run.stdout), [1, 2]);
+    only.assert_calls(1);
+}

@@ -195,11 +195,17 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
         true => Some(SANDBOX_URL.to_owned()),
         false => connection.base_url.clone().or(from_env),
     };
+    // Plain http has no certificate to check: an exported SSL_CERT_FILE is not
+    // read (nor parsed, which costs more than a short listing) and cannot stop it.
+    let plain_http = base_url.as_deref().is_some_and(|url| {
+        url.get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+    });
     let mut builder = Client::builder().api_key(key);
     if let Some(base_url) = base_url {
         builder = builder.base_url(base_url);
     }
-    let ca_bundle = ca_bundle(connection.ca_file.as_deref())?;
+    let ca_bundle = ca_bundle(connection.ca_file.as_deref(), !plain_http)?;
     if let Some((pem, _)) = &ca_bundle {
         builder = builder.replace_root_certs_pem(pem.as_slice());
     }
@@ -227,10 +233,10 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
 /// came from: `--ca-file`, else `SSL_CERT_FILE` as curl, git and Python read it
 /// (the flag wins, as it does in curl). Read here rather than left to OpenSSL,
 /// so that it works the same under rustls and on every platform.
-fn ca_bundle(flag: Option<&Path>) -> Result<Option<(Vec<u8>, String)>, Failure> {
+fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>, Failure> {
     // A build without TLS lists over http only, where an exported SSL_CERT_FILE
     // has nothing to configure and must not stop it.
-    let from_env = match cfg!(any(feature = "rustls", feature = "native-tls")) {
+    let from_env = match tls && cfg!(any(feature = "rustls", feature = "native-tls")) {
         true => env::var_os("SSL_CERT_FILE"),
         false => None,
     };
