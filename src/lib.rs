@@ -79,8 +79,15 @@
 //! - HTTP 429, 500, 502, 503, 504, timeouts and broken connections are retried
 //!   (3 times by default) with exponential backoff and jitter, honouring
 //!   `Retry-After`. Nothing else is retried.
+//! - Every request is bounded as a whole ([`ClientBuilder::timeout`], 30 s by
+//!   default), without a thread per request.
+//! - A listing always ends, and never reports a partial listing as complete:
+//!   an empty page before the last one announced is [`Error::EmptyPage`], and
+//!   a server whose `max_page` keeps running ahead is stopped once the listing
+//!   passes its `count` by a page ([`Error::Runaway`]).
 //! - The key is only ever sent to the base URL's origin: a redirect elsewhere
-//!   is refused with [`Error::Redirect`].
+//!   is refused with [`Error::Redirect`]. A loopback base URL is reached
+//!   directly, never through a proxy from the environment.
 //! - Every setting and its default is on [`ClientBuilder`]; exactly when the
 //!   iterators stop is on [`Pages`].
 //!

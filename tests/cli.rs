@@ -11,24 +11,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::{assert_no_key_piece, mock_page, page, webhook, KEY, PATH};
+use common::cli::{cli, jsonl_ids, run};
+use common::{mock_page, page, webhook, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_partoo-webhooks");
-
-/// The binary with the test key in `PARTOO_API_KEY` and no other `PARTOO_*` variable.
-fn cli() -> Command {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PARTOO_") {
-            command.env_remove(name);
-        }
-    }
-    command.env("PARTOO_API_KEY", KEY).stdin(Stdio::null());
-    command
-}
 
 /// `partoo-webhooks list --base-url <the mock> <args>`.
 fn list(server: &MockServer, args: &[&str]) -> Command {
@@ -37,26 +24,6 @@ fn list(server: &MockServer, args: &[&str]) -> Command {
         .args(["list", "--base-url", &server.url("/v2")])
         .args(args);
     command
-}
-
-#[derive(Debug)]
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the command to its end; in every test, no piece of the key may be in its output.
-fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("the binary runs");
-    let run = Run {
-        status: output.status.code().expect("an exit status, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    };
-    assert_no_key_piece(&run.stdout);
-    assert_no_key_piece(&run.stderr);
-    run
 }
 
 /// Answers any request; tests of errors caught before a request expect 0 calls.
@@ -102,18 +69,6 @@ fn list_two_pages(format: &str) -> String {
     first.assert_calls(1);
     second.assert_calls(1);
     run.stdout
-}
-
-/// The `id` of each line of jsonl output.
-fn jsonl_ids(stdout: &str) -> Vec<u64> {
-    stdout
-        .lines()
-        .map(|line| {
-            serde_json::from_str::<Value>(line).unwrap()["id"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect()
 }
 
 #[test]

@@ -5,14 +5,14 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
+use common::cli::Run;
 use common::{KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_partoo-webhooks");
 /// The value of the live `X-Auth-Token` header, and of `$HOOK_TOKEN` when in sync.
 const LIVE_TOKEN: &str = "live-token-4f1d";
 /// A value that differs from the live one.
@@ -97,19 +97,10 @@ fn any_request(server: &MockServer) -> Mock<'_> {
     })
 }
 
-/// The binary with the test key, `$HOOK_TOKEN` set to [`LIVE_TOKEN`], and no
-/// other `PARTOO_*` variable.
+/// The binary with the test key and `$HOOK_TOKEN` set to [`LIVE_TOKEN`].
 fn cli() -> Command {
-    let mut command = Command::new(BIN);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PARTOO_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("PARTOO_API_KEY", KEY)
-        .env("HOOK_TOKEN", LIVE_TOKEN)
-        .stdin(Stdio::null());
+    let mut command = common::cli::cli();
+    command.env("HOOK_TOKEN", LIVE_TOKEN);
     command
 }
 
@@ -123,23 +114,11 @@ fn diff(server: &MockServer, file: &DesiredFile, args: &[&str]) -> Command {
     command
 }
 
-#[derive(Debug)]
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the command to its end; in every test, neither the key nor a header
-/// value may be in its output.
+/// Runs the command to its end; in every test, neither a piece of the key
+/// nor a header value may be in its output.
 fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("the binary runs");
-    let run = Run {
-        status: output.status.code().expect("an exit status, not a signal"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    };
-    for secret in [KEY, LIVE_TOKEN, NEW_TOKEN] {
+    let run = common::cli::run(command);
+    for secret in [LIVE_TOKEN, NEW_TOKEN] {
         assert!(
             !run.stdout.contains(secret) && !run.stderr.contains(secret),
             "{secret} was printed: {run:#?}"

@@ -11,16 +11,15 @@ mod https;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 mod with_tls {
     use std::path::PathBuf;
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     use std::time::Duration;
 
     use partoo_webhooks::{Client, ClientBuilder, Error};
 
+    use crate::common::cli::{cli, jsonl_ids, run};
     use crate::common::raw::failure;
     use crate::common::{page, KEY};
     use crate::https::{HttpsServer, Pki};
-
-    const BIN: &str = env!("CARGO_BIN_EXE_partoo-webhooks");
 
     /// A server of one page holding webhooks 1 and 2, with its CA.
     fn server() -> (Pki, HttpsServer) {
@@ -146,19 +145,10 @@ mod with_tls {
 
     // ---- The command line ---------------------------------------------------
 
-    /// `partoo-webhooks list --base-url <server> --format jsonl <args>`, with the
-    /// test key and none of the caller's PARTOO_* or OpenSSL variables.
+    /// `partoo-webhooks list --base-url <server> --format jsonl <args>`.
     fn list(server: &HttpsServer, args: &[&str]) -> Command {
-        let mut command = Command::new(BIN);
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy().into_owned();
-            if name.starts_with("PARTOO_") || name.starts_with("SSL_CERT_") {
-                command.env_remove(name);
-            }
-        }
+        let mut command = cli();
         command
-            .env("PARTOO_API_KEY", KEY)
-            .stdin(Stdio::null())
             .args([
                 "list",
                 "--base-url",
@@ -168,39 +158,6 @@ mod with_tls {
             ])
             .args(args);
         command
-    }
-
-    #[derive(Debug)]
-    struct Run {
-        status: i32,
-        stdout: String,
-        stderr: String,
-    }
-
-    fn run(command: &mut Command) -> Run {
-        let output = command.output().expect("the binary runs");
-        let run = Run {
-            status: output.status.code().expect("an exit status, not a signal"),
-            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-        };
-        assert!(
-            !run.stderr.contains(KEY),
-            "the API key was printed: {run:#?}"
-        );
-        run
-    }
-
-    /// The ids of jsonl output, one per line.
-    fn jsonl_ids(stdout: &str) -> Vec<u64> {
-        stdout
-            .lines()
-            .map(|line| {
-                serde_json::from_str::<serde_json::Value>(line).unwrap()["id"]
-                    .as_u64()
-                    .unwrap()
-            })
-            .collect()
     }
 
     #[test]

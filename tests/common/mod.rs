@@ -1,5 +1,6 @@
 //! Fixtures shared by the integration tests: a fake Partoo API on httpmock.
 #![allow(dead_code)] // each test file uses a different part
+pub mod cli;
 pub mod gate;
 pub mod raw;
 
