@@ -7,15 +7,22 @@
 //! `--child`, or the CLI itself. Its CPU time is that of the whole process,
 //! every thread included, from `getrusage(RUSAGE_CHILDREN)`; the server and
 //! its pre-rendered pages stay in this process and are not counted. The
-//! machine may be shared and noisy, so CPU is only ever compared as ratios of
-//! runs interleaved round by round.
+//! machine may be shared and noisy, so this process and its children are
+//! pinned to one CPU, and CPU is only ever compared as ratios of runs
+//! interleaved round by round; callgrind's instruction counts cross-check it.
 
+#[path = "pagination/cpu.rs"]
+mod cpu;
+#[path = "pagination/instructions.rs"]
+mod instructions;
 #[path = "pagination/listings.rs"]
 mod listings;
 #[path = "pagination/measure.rs"]
 mod measure;
 #[path = "pagination/server.rs"]
 mod server;
+#[path = "pagination/stats.rs"]
+mod stats;
 #[path = "pagination/subject.rs"]
 mod subject;
 #[path = "pagination/syscalls.rs"]
@@ -26,17 +33,15 @@ mod table;
 use std::time::{Duration, Instant};
 
 use listings::{Listing, Tally, PER_PAGE, PREFETCH};
-use measure::{median, min_max, Run};
+use measure::Run;
 use server::Server;
+use stats::median;
 use subject::{of, Subject};
-use subject::{CLI, CLI_PREFETCH, CURL, JSONL_LOOP, LIBRARY, LIBRARY_PREFETCH, LOOP};
-use subject::{LOOP_GLOBAL, LOOP_PHASED};
+use subject::{CLI, CURL, LIBRARY, LOOP};
 use table::Table;
 
 const LARGE_PAGES: u32 = 1_000;
 const SMALL_PAGES: u32 = 10;
-/// Interleaved rounds, each one child process per subject of `CPU_ROWS`.
-const CPU_ROUNDS: usize = 15;
 /// Child processes per listing for the 10-page peak RSS; it barely varies.
 const RSS_RUNS: usize = 3;
 const FIRST_BYTE_ROUNDS: usize = 15;
@@ -64,6 +69,14 @@ fn main() {
             listings::list(parse_listing(name), base_url).check(parse_pages(pages));
             eprintln!("vmhwm_kib {}", measure::vmhwm_kib());
         }
+        // A server alone, until killed: to profile a `--child` with perf or valgrind.
+        ["--serve", pages] => {
+            let server = Server::start(parse_pages(pages), Duration::ZERO);
+            println!("{}", server.base_url);
+            loop {
+                std::thread::park();
+            }
+        }
         // One listing of an in-process server, to profile, e.g. with valgrind
         // --tool=callgrind --collect-atstart=no --toggle-collect=pagination::listings::list
         ["--listing", name, pages] => {
@@ -75,8 +88,8 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: pagination [--listing LISTING PAGES | --child LISTING URL PAGES]\n\
-                 LISTING: crate, prefetch, loop, loop-global, loop-phased, loop-capped or jsonl-loop"
+                "usage: pagination [--listing LISTING PAGES | --child LISTING URL PAGES | --serve PAGES]\n\
+                 LISTING: crate, prefetch, loop, loop-phased, loop-capped or jsonl-loop"
             );
             std::process::exit(2);
         }
@@ -93,16 +106,20 @@ fn parse_listing(name: &str) -> Listing {
 
 fn run_all() {
     let started = Instant::now();
+    // Before any thread starts, so that the servers' threads inherit it too.
+    let pinned = measure::pin_to_one_cpu();
     let mut table = Table::default();
     let large = Server::start(LARGE_PAGES, Duration::ZERO);
     let small = Server::start(SMALL_PAGES, Duration::ZERO);
-    let rounds = cpu(&mut table, &large);
+    let (rounds, spread) = cpu::measure(&mut table, &large, pinned);
+    instructions::measure(&mut table);
     let breakdown = syscalls::measure(&mut table, &large, &small);
     connections(&mut table, &large);
     first_webhook(&mut table);
     peak_rss(&mut table, &rounds, &small);
     latency(&mut table);
     table.print();
+    spread.print();
     if let Some(breakdown) = breakdown {
         breakdown.print();
     }
@@ -121,86 +138,6 @@ fn run_all() {
          Reproduce: cargo bench --bench pagination",
         started.elapsed().as_secs_f64()
     );
-}
-
-/// Subject, reference, target on the ratio of their CPU.
-const CPU_ROWS: [(Subject, Subject, Option<f64>); 6] = [
-    (LIBRARY, LOOP, Some(CPU_TARGET)),
-    (CLI, JSONL_LOOP, Some(CPU_TARGET)),
-    (LIBRARY_PREFETCH, LIBRARY, Some(PREFETCH_CPU_TARGET)),
-    (CLI_PREFETCH, CLI, Some(PREFETCH_CPU_TARGET)),
-    (LOOP_GLOBAL, LOOP, None),
-    (LOOP_PHASED, LOOP, None),
-];
-
-/// Whole-process CPU of each subject over 1,000 pages, in interleaved rounds.
-/// Returns the runs by subject.
-fn cpu(table: &mut Table, server: &Server) -> Vec<(Subject, Vec<Run>)> {
-    let mut subjects: Vec<Subject> = CPU_ROWS.iter().map(|row| row.0).collect();
-    subjects.extend([LOOP, JSONL_LOOP]);
-    for subject in &subjects {
-        subject.run(server); // warm-up: page cache, CPU frequency
-    }
-    let mut runs: Vec<(Subject, Vec<Run>)> = subjects.iter().map(|s| (*s, Vec::new())).collect();
-    let n = runs.len();
-    for round in 0..CPU_ROUNDS {
-        // Rotate which goes first, so that none always runs after the same one.
-        for i in (0..n).map(|i| (i + round) % n) {
-            let (subject, runs) = &mut runs[i];
-            runs.push(subject.run(server));
-        }
-        if std::env::var_os("BENCH_VERBOSE").is_some() {
-            let ms: Vec<String> = runs
-                .iter()
-                .map(|(s, r)| format!("{} {:.1}", s.label(), r[round].cpu.total_ms()))
-                .collect();
-            eprintln!("round {round}, CPU ms: {}", ms.join(", "));
-        }
-    }
-    let total = |s| -> Vec<f64> { of(&runs, s).iter().map(|r| r.cpu.total_ms()).collect() };
-    let system = |s| -> Vec<f64> { of(&runs, s).iter().map(|r| r.cpu.system_ms()).collect() };
-    let mut spread = Vec::new();
-    for (ours, theirs, target) in CPU_ROWS {
-        let reference = if target.is_none() { "ref: " } else { "" };
-        let measure = format!("{reference}CPU ms: {} vs {}", ours.label(), theirs.label());
-        let ratios = ratio_row(table, &measure, &total(ours), &total(theirs), target);
-        let (lo, hi) = min_max(&ratios);
-        spread.push(format!("{lo:.2}..{hi:.2}"));
-        if target == Some(CPU_TARGET) {
-            let measure = "  of which system time";
-            ratio_row(table, measure, &system(ours), &system(theirs), None);
-        }
-    }
-    table.note(format!(
-        "CPU: user + system time of the whole child process, all threads (getrusage), \
-         {LARGE_PAGES} pages x {PER_PAGE}; median of {CPU_ROUNDS} interleaved rounds; ratio = \
-         median of per-round ratios (their ranges, by CPU row: {})",
-        spread.join(", ")
-    ));
-    runs
-}
-
-/// A row of medians and the median of per-round ratios; returns those ratios.
-fn ratio_row(
-    table: &mut Table,
-    measure: &str,
-    ours: &[f64],
-    theirs: &[f64],
-    target: Option<f64>,
-) -> Vec<f64> {
-    let ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
-    let ratio = median(&ratios);
-    table.row(
-        measure,
-        [
-            &format!("{:.1}", median(ours)),
-            &format!("{:.1}", median(theirs)),
-            &format!("{ratio:.3}"),
-            &target.map_or(String::new(), |t| format!("<= {t:.2}")),
-        ],
-        target.map(|t| ratio <= t),
-    );
-    ratios
 }
 
 /// Connections the server accepted during one listing.
@@ -284,7 +221,8 @@ fn peak_rss(table: &mut Table, rounds: &[(Subject, Vec<Run>)], small: &Server) {
     );
     table.note(format!(
         "RSS: VmHWM of the child process at the end of its listing; median of {RSS_RUNS} runs \
-         ({SMALL_PAGES} pages) and of the {CPU_ROUNDS} CPU rounds ({LARGE_PAGES} pages)"
+         ({SMALL_PAGES} pages) and of the {} CPU rounds ({LARGE_PAGES} pages)",
+        cpu::ROUNDS
     ));
 }
 

@@ -21,9 +21,6 @@ pub enum Listing {
     /// The hand-written loop of issue 9: `Agent::new_with_defaults()`, each
     /// body read whole and decoded into a typed page.
     Loop,
-    /// The loop with `timeout_global`, as the crate configured its agent
-    /// before issue 9: ureq then resolves the host on a new thread per request.
-    LoopGlobal,
     /// The loop with per-phase timeouts and no overall one: what bounding a
     /// request without the resolver thread costs in ureq itself.
     LoopPhased,
@@ -39,11 +36,10 @@ pub enum Listing {
 }
 
 impl Listing {
-    const ALL: [Listing; 7] = [
+    const ALL: [Listing; 6] = [
         Listing::Crate,
         Listing::Prefetch,
         Listing::Loop,
-        Listing::LoopGlobal,
         Listing::LoopPhased,
         Listing::LoopCapped,
         Listing::JsonlLoop,
@@ -54,7 +50,6 @@ impl Listing {
             Listing::Crate => "crate",
             Listing::Prefetch => "prefetch",
             Listing::Loop => "loop",
-            Listing::LoopGlobal => "loop-global",
             Listing::LoopPhased => "loop-phased",
             Listing::LoopCapped => "loop-capped",
             Listing::JsonlLoop => "jsonl-loop",
@@ -107,7 +102,7 @@ pub fn list(listing: Listing, base_url: &str) -> Tally {
         Listing::Loop => hand_written(base_url, &Agent::new_with_defaults(), |item| {
             tally.add(&item);
         }),
-        Listing::LoopGlobal | Listing::LoopPhased | Listing::LoopCapped => {
+        Listing::LoopPhased | Listing::LoopCapped => {
             hand_written(base_url, &agent_with_timeouts(listing), |item| {
                 tally.add(&item);
             });
@@ -161,7 +156,6 @@ fn agent_with_timeouts(listing: Listing) -> Agent {
             .timeout_recv_body(rest)
     };
     let config = match listing {
-        Listing::LoopGlobal => config.timeout_global(rest),
         Listing::LoopPhased => phased(config),
         Listing::LoopCapped => phased(config)
             .timeout_per_read(connect)

@@ -1,17 +1,41 @@
 //! Running a program as a child process and measuring what it cost: CPU from
-//! `getrusage(RUSAGE_CHILDREN)`, its output, and its system calls under `strace`.
+//! `getrusage(RUSAGE_CHILDREN)`, its output, its system calls under `strace`
+//! and its instructions under callgrind.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
 use nix::sys::resource::{getrusage, UsageWho};
+use nix::unistd::Pid;
 
-/// A program to run, kept as data so that it can run bare or under `strace`.
+/// Pins this thread to the last CPU it may run on, and with it every thread
+/// and child process it starts from now on (they inherit the affinity).
+/// Returns that CPU, or `None` if the affinity cannot be read or set.
+///
+/// The bench's server and each listing then take turns on one CPU. Spread
+/// over two, every response crosses between CPUs, and what that costs the
+/// child (waking an idle CPU, fetching the page from the other CPU's cache)
+/// is large and varies with where the host runs each virtual CPU: per-round
+/// ratios scattered ten times wider. The other CPUs are left to the rest of
+/// the machine.
+pub fn pin_to_one_cpu() -> Option<usize> {
+    let this = Pid::from_raw(0);
+    let allowed = sched_getaffinity(this).ok()?;
+    let cpu = (0..CpuSet::count()).rfind(|&cpu| allowed.is_set(cpu).unwrap_or(false))?;
+    let mut only = CpuSet::new();
+    only.set(cpu).ok()?;
+    sched_setaffinity(this, &only).ok()?;
+    Some(cpu)
+}
+
+/// A program to run, kept as data so that it can run bare, under `strace` or
+/// under valgrind.
 pub struct Program {
     pub path: PathBuf,
     pub args: Vec<OsString>,
@@ -33,12 +57,11 @@ impl Program {
         command
     }
 
-    fn under_strace(&self, report: &Path) -> Command {
-        let mut command = Command::new("strace");
+    /// The program run by `tool` (strace, valgrind), given `options` first.
+    fn under(&self, tool: &str, options: &[&OsStr]) -> Command {
+        let mut command = Command::new(tool);
         command
-            .args(["-f", "-c", "-o"])
-            .arg(report)
-            .arg("--")
+            .args(options)
             .arg(&self.path)
             .args(&self.args)
             .envs(self.env.iter().cloned());
@@ -46,38 +69,33 @@ impl Program {
     }
 }
 
-/// User and system CPU time, in microseconds.
+/// User + system CPU time, in microseconds.
+///
+/// The total is the scheduler's exact run time. Its split into user and
+/// system time is sampled at the timer tick (every 4 ms at 250 Hz): some 15
+/// samples for a 60 ms child, too few to compare, so only the total is kept.
 #[derive(Clone, Copy, Default)]
 pub struct Cpu {
-    pub user_us: i64,
-    pub system_us: i64,
+    us: i64,
 }
 
 impl Cpu {
     pub fn total_ms(self) -> f64 {
-        (self.user_us + self.system_us) as f64 / 1e3
+        self.us as f64 / 1e3
     }
 
-    pub fn system_ms(self) -> f64 {
-        self.system_us as f64 / 1e3
-    }
-
-    /// What every child reaped so far has cost, all its threads included. The
-    /// total is the scheduler's exact run time; only its split between user and
-    /// system time is sampled at the timer tick.
+    /// What every child reaped so far has cost, all its threads included.
     fn of_children() -> Cpu {
         let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage(RUSAGE_CHILDREN)");
         let us = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
         Cpu {
-            user_us: us(usage.user_time()),
-            system_us: us(usage.system_time()),
+            us: us(usage.user_time()) + us(usage.system_time()),
         }
     }
 
     fn since(self, before: Cpu) -> Cpu {
         Cpu {
-            user_us: self.user_us - before.user_us,
-            system_us: self.system_us - before.system_us,
+            us: self.us - before.us,
         }
     }
 }
@@ -200,17 +218,37 @@ pub fn installed(program: &str) -> bool {
         .is_ok_and(|status| status.success())
 }
 
+/// A file name for a tool's report, unique to this run.
+fn report_path(extension: &str) -> PathBuf {
+    static REPORTS: AtomicUsize = AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "pagination-bench-{}-{}.{extension}",
+        std::process::id(),
+        REPORTS.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Runs `command`, then reads and removes the report it wrote to `report`.
+fn run_reporting(command: Command, name: &Path, report: &Path) -> (Run, String) {
+    let run = run_command(command, name);
+    let text = std::fs::read_to_string(report)
+        .unwrap_or_else(|e| panic!("the report {}: {e}", report.display()));
+    let _ = std::fs::remove_file(report);
+    (run, text)
+}
+
 /// Runs `program` under `strace -f -c`: its run (for its output) and its calls.
 pub fn strace(program: &Program) -> (Run, Syscalls) {
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let report = std::env::temp_dir().join(format!(
-        "pagination-bench-{}-{}.strace",
-        std::process::id(),
-        RUNS.fetch_add(1, Ordering::Relaxed)
-    ));
-    let run = run_command(program.under_strace(&report), &program.path);
-    let text = std::fs::read_to_string(&report).expect("strace's report");
-    let _ = std::fs::remove_file(&report);
+    let report = report_path("strace");
+    let options = [
+        OsStr::new("-f"),
+        OsStr::new("-c"),
+        OsStr::new("-o"),
+        report.as_os_str(),
+        OsStr::new("--"),
+    ];
+    let command = program.under("strace", &options);
+    let (run, text) = run_reporting(command, &program.path, &report);
     (run, parse_strace(&text))
 }
 
@@ -227,6 +265,52 @@ fn parse_strace(text: &str) -> Syscalls {
     Syscalls(calls)
 }
 
+/// What callgrind counts over a whole process, every thread included.
+pub struct Instructions {
+    /// Instructions executed in user space.
+    pub executed: u64,
+    /// Reads and writes that missed the simulated first-level data cache.
+    pub data_cache_misses: u64,
+}
+
+/// Runs `program` under callgrind with its cache simulation: its run (for
+/// its output) and what it executed.
+pub fn callgrind(program: &Program) -> (Run, Instructions) {
+    let report = report_path("callgrind");
+    let mut out_file = OsString::from("--callgrind-out-file=");
+    out_file.push(&report);
+    let options = [
+        OsStr::new("-q"),
+        OsStr::new("--tool=callgrind"),
+        OsStr::new("--cache-sim=yes"),
+        &out_file,
+    ];
+    let command = program.under("valgrind", &options);
+    let (run, text) = run_reporting(command, &program.path, &report);
+    (run, parse_callgrind(&text))
+}
+
+/// Reads the `events:` and `summary:` lines of a callgrind report.
+fn parse_callgrind(text: &str) -> Instructions {
+    let line = |prefix: &str| -> Vec<&str> {
+        let found = text.lines().find_map(|line| line.strip_prefix(prefix));
+        found
+            .unwrap_or_else(|| panic!("no {prefix:?} in callgrind's report"))
+            .split_whitespace()
+            .collect()
+    };
+    let (events, summary) = (line("events:"), line("summary:"));
+    let count = |event: &str| -> u64 {
+        let at = events.iter().position(|e| *e == event);
+        at.and_then(|at| summary.get(at)?.parse().ok())
+            .unwrap_or_else(|| panic!("no {event} count in callgrind's report"))
+    };
+    Instructions {
+        executed: count("Ir"),
+        data_cache_misses: count("D1mr") + count("D1mw"),
+    }
+}
+
 /// This process's peak resident set, in KiB.
 pub fn vmhwm_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
@@ -235,20 +319,4 @@ pub fn vmhwm_kib() -> u64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM in /proc/self/status")
-}
-
-pub fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mid = sorted.len() / 2;
-    match sorted.len() % 2 {
-        0 => (sorted[mid - 1] + sorted[mid]) / 2.0,
-        _ => sorted[mid],
-    }
-}
-
-pub fn min_max(values: &[f64]) -> (f64, f64) {
-    values
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }

@@ -20,7 +20,6 @@ pub enum Subject {
 pub const LIBRARY: Subject = Subject::Lib(Listing::Crate);
 pub const LIBRARY_PREFETCH: Subject = Subject::Lib(Listing::Prefetch);
 pub const LOOP: Subject = Subject::Lib(Listing::Loop);
-pub const LOOP_GLOBAL: Subject = Subject::Lib(Listing::LoopGlobal);
 pub const LOOP_PHASED: Subject = Subject::Lib(Listing::LoopPhased);
 pub const LOOP_CAPPED: Subject = Subject::Lib(Listing::LoopCapped);
 pub const CLI: Subject = Subject::Cli { prefetch: 0 };
@@ -35,7 +34,6 @@ impl Subject {
             Subject::Lib(Listing::Crate) => "library",
             Subject::Lib(Listing::Prefetch) => "library prefetch(4)",
             Subject::Lib(Listing::Loop) => "loop",
-            Subject::Lib(Listing::LoopGlobal) => "loop + timeout_global",
             Subject::Lib(Listing::LoopPhased) => "loop + per-phase",
             Subject::Lib(Listing::LoopCapped) => "loop + per-phase + caps",
             Subject::Lib(Listing::JsonlLoop) => "jsonl loop",
