@@ -255,7 +255,7 @@ impl Client {
         buf: &[u8],
     ) -> Result<Page<T>, Error> {
         let mut deserializer = serde_json::Deserializer::from_slice(buf);
-        PageSeed::new(request.items_key)
+        PageSeed::new(request.items_key, request.per_page)
             .deserialize(&mut deserializer)
             .and_then(|page| deserializer.end().map(|()| page))
             .map_err(|source| Error::Decode {

@@ -121,6 +121,7 @@ mod plan;
 mod prefetch;
 mod redact;
 mod retry;
+mod seen;
 mod snapshot;
 mod tls;
 mod webhooks;

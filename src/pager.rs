@@ -1,24 +1,15 @@
 //! The lazy iterators that run a [`Listing`](crate::pagination::Listing): page
 //! after page, one page in memory, with optional prefetching.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::Hash;
 use std::iter::FusedIterator;
 
 use serde::de::DeserializeOwned;
 
 use crate::pagination::{Listing, PageRequest};
 use crate::prefetch::Prefetch;
+use crate::seen::Seen;
 use crate::{Client, Error, Page};
-
-/// A listing remembers the ids of at least this many of its latest items (and
-/// at most twice as many) to skip duplicates.
-///
-/// Offset pagination shifts items across one page boundary when fewer than
-/// `per_page` webhooks are created between two requests, so the previous page
-/// would do; this covers whole realistic accounts, and memory stays flat on
-/// huge listings.
-const GENERATION: usize = 2048;
 
 /// Every page of a listing, in order, as [`Page`]s.
 ///
@@ -82,7 +73,7 @@ enum State {
     Finished,
 }
 
-impl<T, K: Hash + Eq> Pages<T, K> {
+impl<T, K: Hash + Ord> Pages<T, K> {
     pub(crate) fn new(client: Client, listing: Listing, identity: fn(&T) -> K) -> Self {
         let state = match listing.validate() {
             Ok(()) if listing.limit == Some(0) => State::Finished,
@@ -202,7 +193,7 @@ impl<T, K: Hash + Eq> Pages<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Pages<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
     fn fetch(&mut self, page: u32) -> Result<Page<T>, Error> {
         let earlier = match self.ahead.as_mut().and_then(|ahead| ahead.take(page)) {
             Some(Ok(received)) => return Ok(received),
@@ -243,7 +234,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Pages<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Pages<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Pages<T, K> {
     type Item = Result<Page<T>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -265,7 +256,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Pages<T, K
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> FusedIterator for Pages<T, K> {}
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> FusedIterator for Pages<T, K> {}
 
 impl<T, K> std::fmt::Debug for Pages<T, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -289,7 +280,7 @@ pub struct Items<T, K = u64> {
     current: std::vec::IntoIter<T>,
 }
 
-impl<T, K: Hash + Eq> Items<T, K> {
+impl<T, K: Hash + Ord> Items<T, K> {
     pub(crate) fn new(pages: Pages<T, K>) -> Self {
         Items {
             pages,
@@ -311,7 +302,7 @@ impl<T, K: Hash + Eq> Items<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Items<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Items<T, K> {
     type Item = Result<T, Error>;
 
     #[inline]
@@ -327,11 +318,14 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Iterator for Items<T, K
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Items<T, K> {
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Items<T, K> {
     /// The slow path of `next`, out of line so that the per-item path inlines
     /// into the caller's loop.
     #[inline(never)]
     fn next_page_first_item(&mut self) -> Option<Result<T, Error>> {
+        // The page used up is freed now, while the allocator's view of it is
+        // still in cache, rather than after the next round trip.
+        self.current = Vec::new().into_iter();
         loop {
             match self.pages.next()? {
                 Ok(page) => self.current = page.items.into_iter(),
@@ -344,7 +338,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> Items<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Eq> FusedIterator for Items<T, K> {}
+impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> FusedIterator for Items<T, K> {}
 
 impl<T, K> std::fmt::Debug for Items<T, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -352,105 +346,5 @@ impl<T, K> std::fmt::Debug for Items<T, K> {
             .field("pages", &self.pages)
             .field("buffered", &self.current.len())
             .finish()
-    }
-}
-
-/// The ids of the latest items yielded, in two generations of at most
-/// [`GENERATION`] ids: when the newer is full it becomes the older, and the
-/// older is forgotten. Two lookups per item, no per-id eviction.
-struct Seen<K> {
-    older: HashSet<K, BuildHasherDefault<IdHasher>>,
-    newer: HashSet<K, BuildHasherDefault<IdHasher>>,
-}
-
-impl<K> Default for Seen<K> {
-    fn default() -> Self {
-        Seen {
-            older: HashSet::default(),
-            newer: HashSet::default(),
-        }
-    }
-}
-
-impl<K: Hash + Eq> Seen<K> {
-    /// Removes from `items` those already seen (on this page too), remembering the rest.
-    fn retain_new<T>(&mut self, items: &mut Vec<T>, identity: fn(&T) -> K) {
-        let Seen { older, newer } = self;
-        items.retain(|item| {
-            let id = identity(item);
-            if older.contains(&id) || !newer.insert(id) {
-                return false;
-            }
-            if newer.len() == GENERATION {
-                std::mem::swap(older, newer);
-                newer.clear();
-            }
-            true
-        });
-    }
-}
-
-/// A fast multiplicative hasher for ids; the default SipHash would cost several
-/// percent of decoding a page, and this set is bounded, so flooding it is harmless.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn skips_ids_seen_on_this_page_or_recently() {
-        let mut seen = Seen::default();
-        let mut first = vec![1u64, 2, 3, 2];
-        seen.retain_new(&mut first, |id| *id);
-        assert_eq!(first, [1, 2, 3]);
-        let mut second = vec![3u64, 4, 1];
-        seen.retain_new(&mut second, |id| *id);
-        assert_eq!(second, [4]);
-    }
-
-    #[test]
-    fn forgets_ids_two_generations_old() {
-        let mut seen = Seen::default();
-        let generation = GENERATION as u64;
-        let mut first: Vec<u64> = (0..generation).collect();
-        let mut second: Vec<u64> = (generation..2 * generation).collect();
-        seen.retain_new(&mut first, |id| *id);
-        seen.retain_new(&mut second, |id| *id);
-        assert_eq!(second.len(), GENERATION);
-        let mut again = vec![generation, 2 * generation - 1, generation - 1, 0];
-        seen.retain_new(&mut again, |id| *id);
-        assert_eq!(
-            again,
-            [generation - 1, 0],
-            "the first generation was forgotten"
-        );
-    }
-
-    #[test]
-    fn string_ids_work_too() {
-        let mut seen = Seen::default();
-        let mut ids = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
-        seen.retain_new(&mut ids, |id| id.clone());
-        assert_eq!(ids, ["a", "b"]);
     }
 }

@@ -7,7 +7,7 @@
 use std::fmt::{self, Write as _};
 use std::marker::PhantomData;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::Error;
@@ -60,6 +60,8 @@ pub(crate) struct PageRequest {
     /// The page asked for, as errors name it (the server's default is 1).
     pub page: u32,
     pub items_key: &'static str,
+    /// The `per_page` asked for: room for that many items is made at once.
+    pub per_page: u32,
 }
 
 impl Listing {
@@ -124,6 +126,7 @@ impl Listing {
             url,
             page: page.unwrap_or(1),
             items_key: self.items_key,
+            per_page: self.per_page(),
         }
     }
 }
@@ -134,15 +137,53 @@ impl Listing {
 /// buffering the document (as `#[serde(flatten)]` would).
 pub(crate) struct PageSeed<T> {
     items_key: &'static str,
+    /// The items expected, reserved at once rather than grown to by doubling.
+    capacity: usize,
     item: PhantomData<T>,
 }
 
 impl<T> PageSeed<T> {
-    pub(crate) fn new(items_key: &'static str) -> Self {
+    /// A seed expecting up to `capacity` items (`per_page`, at most 100 on
+    /// Partoo: a server sending more only makes the vector grow).
+    pub(crate) fn new(items_key: &'static str, capacity: u32) -> Self {
         PageSeed {
             items_key,
+            capacity: usize::try_from(capacity).unwrap_or(0).min(MAX_RESERVED),
             item: PhantomData,
         }
+    }
+}
+
+/// The most items reserved ahead, whatever `per_page` says.
+const MAX_RESERVED: usize = 1000;
+
+/// The items array, into a vector with room made ahead.
+struct ItemsSeed<T> {
+    capacity: usize,
+    item: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ItemsSeed<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<T>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ItemsSeed<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::with_capacity(self.capacity);
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items)
     }
 }
 
@@ -219,7 +260,15 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for PageSeed<T> {
                 Field::Page => set(&mut page, "page", &mut map)?,
                 Field::MaxPage => set(&mut max_page, "max_page", &mut map)?,
                 Field::Count => set(&mut count, "count", &mut map)?,
-                Field::Items => set(&mut items, self.items_key, &mut map)?,
+                Field::Items if items.is_some() => {
+                    return Err(de::Error::duplicate_field(self.items_key))
+                }
+                Field::Items => {
+                    items = Some(map.next_value_seed(ItemsSeed {
+                        capacity: self.capacity,
+                        item: PhantomData,
+                    })?)
+                }
                 Field::Other => {
                     map.next_value::<de::IgnoredAny>()?;
                 }
@@ -239,7 +288,7 @@ mod tests {
     use super::*;
 
     fn decode(json: &str, key: &'static str) -> Result<Page<u32>, serde_json::Error> {
-        PageSeed::new(key).deserialize(&mut serde_json::Deserializer::from_str(json))
+        PageSeed::new(key, 2).deserialize(&mut serde_json::Deserializer::from_str(json))
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub(crate) fn consistent<T, K>(
 ) -> Result<Vec<T>, Error>
 where
     T: DeserializeOwned + Send + 'static,
-    K: Hash + Eq,
+    K: Hash + Ord,
 {
     let passes = max_passes.max(1);
     for n in 1..=passes {
@@ -70,7 +70,7 @@ where
 fn one_pass<T, K>(mut pages: Pages<T, K>) -> Result<Result<Vec<T>, Change>, Error>
 where
     T: DeserializeOwned + Send + 'static,
-    K: Hash + Eq,
+    K: Hash + Ord,
 {
     let mut items = Vec::new();
     let mut first = None;

@@ -25,6 +25,9 @@ const KEY_FILE_LIMIT: u64 = 64 * 1024;
 /// Mozilla's whole bundle is about 200 KiB.
 const CA_FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
+/// The output buffer of `list`, flushed after every page.
+const PAGE_OUTPUT_BUFFER: usize = 64 * 1024;
+
 /// The exit status of `diff` when the account differs from the desired state.
 const DIFFERENCES: u8 = 3;
 
@@ -101,7 +104,10 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
     } else {
         Format::Jsonl
     });
-    let mut printer = Printer::new(BufWriter::new(io::stdout().lock()), format);
+    // Room for a whole page of 100 webhooks (about 30 KiB of jsonl), so that
+    // a page goes out in one write when it is flushed.
+    let stdout = BufWriter::with_capacity(PAGE_OUTPUT_BUFFER, io::stdout().lock());
+    let mut printer = Printer::new(stdout, format);
     let mut progress = Progress::new(io::stderr().is_terminal());
     loop {
         let next = pages.next();
