@@ -6,7 +6,7 @@ use std::iter::FusedIterator;
 
 use serde::de::DeserializeOwned;
 
-use crate::pagination::{Listing, PageRequest};
+use crate::pagination::Listing;
 use crate::prefetch::Prefetch;
 use crate::seen::Seen;
 use crate::{Client, Error, Page};
@@ -180,11 +180,6 @@ impl<T, K: Hash + Ord> Pages<T, K> {
         Ok(received)
     }
 
-    /// The request for one page of this iteration.
-    fn request(&self, page: u32) -> PageRequest {
-        self.listing.request(self.client.base_url(), page)
-    }
-
     fn stop(&mut self, state: State) {
         self.state = state;
         if let Some(ahead) = &mut self.ahead {
@@ -201,7 +196,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
             Some(Err(failure)) => Some(failure),
             None => None,
         };
-        let request = self.request(page);
+        let request = self.listing.request(self.client.base_url(), page);
         self.client.fetch(&request, &mut self.buf, earlier)
     }
 
