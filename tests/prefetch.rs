@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::gate::GateServer;
+use common::workers::{prefetch_threads, prefetch_threads_settled, prefetch_workers};
 use common::{builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
@@ -65,38 +66,6 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The thread ids of the prefetching workers alive in this process, which
-/// Linux names `partoo-prefetch`.
-fn prefetch_workers() -> BTreeSet<u64> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return BTreeSet::new();
-    };
-    tasks
-        .flatten()
-        .filter(|task| {
-            std::fs::read_to_string(task.path().join("comm"))
-                .is_ok_and(|name| name.starts_with("partoo-prefetch"))
-        })
-        .filter_map(|task| task.file_name().to_str()?.parse().ok())
-        .collect()
-}
-
-fn prefetch_threads() -> usize {
-    prefetch_workers().len()
-}
-
-/// Waits for the workers of dropped listings to finish the requests they
-/// hold and leave (a few seconds at most); returns how many are left.
-fn prefetch_threads_settled() -> usize {
-    for _ in 0..5000 {
-        if prefetch_threads() == 0 {
-            return 0;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    prefetch_threads()
 }
 
 /// Page bodies 1..=`max_page` of a listing, for a [`GateServer`].

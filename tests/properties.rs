@@ -11,6 +11,7 @@ mod common;
 use std::time::Duration;
 
 use common::raw::{self, assert_key_hidden, RawServer, Step};
+use common::workers::prefetch_threads_settled;
 use common::{page, Sleeps, KEY};
 use partoo_webhooks::{Client, Error};
 use proptest::prelude::*;
@@ -129,18 +130,14 @@ fn script(plans: &[PagePlan]) -> Vec<Vec<Step>> {
 }
 
 /// The pages of every request, sorted, once the workers of dropped listings
-/// finished the requests they held (the scripted server answers at once, so
-/// the count stops growing quickly).
+/// have left: no request of theirs can arrive after that. (This file holds one
+/// test, so every worker alive is one of its listings'.)
 fn settled_requests(server: &RawServer) -> Vec<Option<u32>> {
-    let mut seen = server.request_count();
-    for _ in 0..50 {
-        std::thread::sleep(Duration::from_millis(2));
-        let now = server.request_count();
-        if now == seen {
-            break;
-        }
-        seen = now;
-    }
+    assert_eq!(
+        prefetch_threads_settled(),
+        0,
+        "prefetching workers outlived their listing"
+    );
     let mut pages: Vec<Option<u32>> = server.requests().iter().map(|r| r.page()).collect();
     pages.sort_unstable();
     pages

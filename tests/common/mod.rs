@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod gate;
 pub mod raw;
+pub mod workers;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
