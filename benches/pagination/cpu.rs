@@ -4,7 +4,8 @@ use crate::measure::Run;
 use crate::server::Server;
 use crate::stats::{median, median_interval, min_max, quantile};
 use crate::subject::{of, Subject};
-use crate::subject::{CLI, CLI_PREFETCH, JSONL_LOOP, LIBRARY, LIBRARY_PREFETCH, LOOP, LOOP_CAPPED};
+use crate::subject::{CLI, CLI_PREFETCH, JSONL_LOOP, LOOP, LOOP_CAPPED};
+use crate::subject::{LIBRARY, LIBRARY_PREFETCH, LIBRARY_THREADED};
 use crate::table::{self, Table};
 use crate::{CPU_TARGET, PREFETCH_CPU_TARGET};
 
@@ -13,13 +14,19 @@ use crate::{CPU_TARGET, PREFETCH_CPU_TARGET};
 pub const ROUNDS: usize = 41;
 
 /// Subject, reference, target on the ratio of their CPU.
-const ROWS: [(Subject, Subject, Option<f64>); 5] = [
+const ROWS: [(Subject, Subject, Option<f64>); 6] = [
     (LIBRARY, LOOP, Some(CPU_TARGET)),
     (CLI, JSONL_LOOP, Some(CPU_TARGET)),
     (LIBRARY_PREFETCH, LIBRARY, Some(PREFETCH_CPU_TARGET)),
     (CLI_PREFETCH, CLI, Some(PREFETCH_CPU_TARGET)),
+    // What prefetching cannot avoid: a process with threads pays for them in malloc.
+    (LIBRARY_THREADED, LIBRARY, None),
     (LOOP_CAPPED, LOOP, None),
 ];
+
+/// Subject and reference whose context switches per page are shown: where
+/// the threads of prefetching cost.
+const SWITCH_ROWS: [(Subject, Subject); 2] = [(LIBRARY_PREFETCH, LIBRARY), (CLI_PREFETCH, CLI)];
 
 /// The per-round ratios of each CPU row, summarised: how precise the row is.
 pub struct Spread(Vec<[String; 5]>);
@@ -61,6 +68,28 @@ pub fn measure(
         let ratios = ratio_row(table, &measure, &total(ours), &total(theirs), target);
         spread.push(summary(compared, &ratios));
     }
+    let pages = f64::from(server.pages);
+    let switches = |s| -> f64 {
+        let per_page: Vec<f64> = of(&runs, s)
+            .iter()
+            .map(|r| r.cpu.switches() / pages)
+            .collect();
+        median(&per_page)
+    };
+    for (ours, theirs) in SWITCH_ROWS {
+        let (a, b) = (switches(ours), switches(theirs));
+        let measure = format!(
+            "ref: context switches per page: {} vs {}",
+            ours.label(),
+            theirs.label()
+        );
+        let cells = [
+            format!("{a:.2}"),
+            format!("{b:.2}"),
+            format!("{:.2}", a / b),
+        ];
+        table.row(&measure, [&cells[0], &cells[1], &cells[2], &""], None);
+    }
     let pinned = match cpu {
         Some(cpu) => format!("the bench, its server and each child pinned to CPU {cpu}"),
         None => "not pinned (the affinity could not be set)".to_owned(),
@@ -72,6 +101,10 @@ pub fn measure(
         server.pages,
         crate::listings::PER_PAGE,
     ));
+    table.note(
+        "context switches: voluntary + involuntary, every thread of the child (getrusage), \
+         per page; median of the rounds",
+    );
     (runs, Spread(spread))
 }
 

@@ -18,6 +18,11 @@ pub enum Listing {
     Crate,
     /// The crate with `.prefetch(4)`.
     Prefetch,
+    /// The crate, sequential, in a process that first started one thread and
+    /// waited for its end. From then on glibc's malloc locks an arena on every
+    /// call its per-thread cache cannot serve, in every thread: the floor under
+    /// any listing that uses a thread, such as a prefetching one.
+    Threaded,
     /// The hand-written loop of issue 9: `Agent::new_with_defaults()`, each
     /// body read whole and decoded into a typed page.
     Loop,
@@ -36,9 +41,10 @@ pub enum Listing {
 }
 
 impl Listing {
-    const ALL: [Listing; 6] = [
+    const ALL: [Listing; 7] = [
         Listing::Crate,
         Listing::Prefetch,
+        Listing::Threaded,
         Listing::Loop,
         Listing::LoopPhased,
         Listing::LoopCapped,
@@ -49,6 +55,7 @@ impl Listing {
         match self {
             Listing::Crate => "crate",
             Listing::Prefetch => "prefetch",
+            Listing::Threaded => "threaded",
             Listing::Loop => "loop",
             Listing::LoopPhased => "loop-phased",
             Listing::LoopCapped => "loop-capped",
@@ -99,6 +106,10 @@ pub fn list(listing: Listing, base_url: &str) -> Tally {
     match listing {
         Listing::Crate => list_crate(base_url, 0, &mut tally),
         Listing::Prefetch => list_crate(base_url, PREFETCH, &mut tally),
+        Listing::Threaded => {
+            std::thread::spawn(|| ()).join().expect("an empty thread");
+            list_crate(base_url, 0, &mut tally);
+        }
         Listing::Loop => hand_written(base_url, &Agent::new_with_defaults(), |item| {
             tally.add(&item);
         }),

@@ -69,7 +69,8 @@ impl Program {
     }
 }
 
-/// User + system CPU time, in microseconds.
+/// User + system CPU time, in microseconds, and the context switches of
+/// every thread.
 ///
 /// The total is the scheduler's exact run time. Its split into user and
 /// system time is sampled at the timer tick (every 4 ms at 250 Hz): some 15
@@ -77,11 +78,17 @@ impl Program {
 #[derive(Clone, Copy, Default)]
 pub struct Cpu {
     us: i64,
+    switches: i64,
 }
 
 impl Cpu {
     pub fn total_ms(self) -> f64 {
         self.us as f64 / 1e3
+    }
+
+    /// Times a thread left the CPU, waiting (voluntary) or preempted.
+    pub fn switches(self) -> f64 {
+        self.switches as f64
     }
 
     /// What every child reaped so far has cost, all its threads included.
@@ -90,12 +97,14 @@ impl Cpu {
         let us = |t: nix::sys::time::TimeVal| t.tv_sec() * 1_000_000 + t.tv_usec();
         Cpu {
             us: us(usage.user_time()) + us(usage.system_time()),
+            switches: usage.voluntary_context_switches() + usage.involuntary_context_switches(),
         }
     }
 
     fn since(self, before: Cpu) -> Cpu {
         Cpu {
             us: self.us - before.us,
+            switches: self.switches - before.switches,
         }
     }
 }

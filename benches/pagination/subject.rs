@@ -19,6 +19,7 @@ pub enum Subject {
 
 pub const LIBRARY: Subject = Subject::Lib(Listing::Crate);
 pub const LIBRARY_PREFETCH: Subject = Subject::Lib(Listing::Prefetch);
+pub const LIBRARY_THREADED: Subject = Subject::Lib(Listing::Threaded);
 pub const LOOP: Subject = Subject::Lib(Listing::Loop);
 pub const LOOP_PHASED: Subject = Subject::Lib(Listing::LoopPhased);
 pub const LOOP_CAPPED: Subject = Subject::Lib(Listing::LoopCapped);
@@ -33,6 +34,7 @@ impl Subject {
         match self {
             Subject::Lib(Listing::Crate) => "library",
             Subject::Lib(Listing::Prefetch) => "library prefetch(4)",
+            Subject::Lib(Listing::Threaded) => "library after a thread",
             Subject::Lib(Listing::Loop) => "loop",
             Subject::Lib(Listing::LoopPhased) => "loop + per-phase",
             Subject::Lib(Listing::LoopCapped) => "loop + per-phase + caps",

@@ -89,7 +89,11 @@ pub fn measure(table: &mut Table, large: &Server, small: &Server) -> Option<Brea
         small.pages,
         large.pages - small.pages
     ));
-    for (ours, theirs) in [(LIBRARY, LOOP), (CLI, JSONL_LOOP)] {
+    for (ours, theirs) in [
+        (LIBRARY, LOOP),
+        (CLI, JSONL_LOOP),
+        (LIBRARY_PREFETCH, LIBRARY),
+    ] {
         table.note(format!(
             "{} calls per page beyond the {}: {}",
             ours.label(),
