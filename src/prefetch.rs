@@ -4,8 +4,10 @@
 //! every page; the workers here are started as the pages in flight first need
 //! them (at most [`MAX_PREFETCH`]), and each keeps its own body buffer.
 //!
-//! A worker makes one attempt per page: retries (and their sleeps) happen in
-//! the listing's thread, in page order. Dropping the queue returns at once:
+//! A worker makes one attempt per page and decodes it: retries (and their
+//! sleeps) happen in the listing's thread, in page order. Decoding there
+//! instead was measured worse on one CPU (1.28x the sequential CPU instead of
+//! 1.20x): workers woken by their responses preempt the decoding thread. Dropping the queue returns at once:
 //! requests in flight finish on their workers, bounded by the client's
 //! timeout, and their results are thrown away.
 

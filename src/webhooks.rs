@@ -233,9 +233,10 @@ impl ListWebhooks {
     /// [`MAX_PREFETCH`](crate::MAX_PREFETCH) (16) pages: a larger value counts as that.
     ///
     /// This hides latency on long listings, at the cost of up to `pages` extra
-    /// requests when the caller stops early. Dropping the iterator returns at
-    /// once: requests in flight finish in the background (within the client's
-    /// timeout) and their pages are discarded. Partoo allows 300 requests per
+    /// requests when the caller stops early, and of CPU: about 1.2x that of a
+    /// sequential listing (`BENCHMARKS.md` says where it goes). Dropping the
+    /// iterator returns at once: requests in flight finish in the background
+    /// (within the client's timeout) and their pages are discarded. Partoo allows 300 requests per
     /// minute per organization: a high value on a fast network reaches that
     /// sooner, and the resulting 429s are retried with backoff.
     ///
