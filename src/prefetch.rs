@@ -7,9 +7,10 @@
 //! A worker makes one attempt per page and decodes it: retries (and their
 //! sleeps) happen in the listing's thread, in page order. Decoding there
 //! instead was measured worse on one CPU (1.28x the sequential CPU instead of
-//! 1.20x): workers woken by their responses preempt the decoding thread. Dropping the queue returns at once:
-//! requests in flight finish on their workers, bounded by the client's
-//! timeout, and their results are thrown away.
+//! 1.20x): workers woken by their responses preempt the decoding thread.
+//!
+//! Dropping the queue returns at once: requests in flight finish on their
+//! workers, bounded by the client's timeout, and their results are thrown away.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -19,9 +19,10 @@ pub enum Listing {
     /// The crate with `.prefetch(4)`.
     Prefetch,
     /// The crate, sequential, in a process that first started one thread and
-    /// waited for its end. From then on glibc's malloc locks an arena on every
-    /// call its per-thread cache cannot serve, in every thread: the floor under
-    /// any listing that uses a thread, such as a prefetching one.
+    /// waited for its end. From then on, in every thread, glibc's malloc locks
+    /// an arena or does an atomic compare-and-swap on every call its per-thread
+    /// cache cannot serve: the floor under any listing that uses a thread, such
+    /// as a prefetching one.
     Threaded,
     /// The hand-written loop of issue 9: `Agent::new_with_defaults()`, each
     /// body read whole and decoded into a typed page.
