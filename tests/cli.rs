@@ -106,7 +106,7 @@ fn table_prints_aligned_columns_and_only_the_names_of_custom_headers() {
         "\
 ID  ORG  EVENT TYPE        CREATED AT                   CUSTOM HEADERS      URL
  1    7  business_created  2024-11-27T16:10:44.929678Z  -                   https://hooks.example.com/1
- 2    7  review_created    2025-01-05T09:00:00Z         X-Auth-Token,X-Env  https://hooks.example.com/a,b?q=\"x\"
+ 2    7  review_created    2025-01-05T09:00:00Z         X-Auth-Token,X-Env  https://hooks.example.com/a,b?q=***
 13    7  lead_received     2025-03-01T00:00:00Z         -                   https://hooks.example.com/13
 "
     );

@@ -486,15 +486,15 @@ fn every_file_error_exits_2_before_any_request() {
             unset,
             &[],
             "invalid desired-state file: entry 1 (org 7, lead_received): custom header \
-             X-Auth-Token is read from the environment variable PARTOO_TEST_UNSET_TOKEN, \
-             which is not set",
+             X-Auth-Token uses the environment variable PARTOO_TEST_UNSET_TOKEN, which \
+             is not set",
         ),
         (
             "empty",
             empty,
             &[],
             "invalid desired-state file: entry 1 (org 7, lead_received): custom header \
-             X-Auth-Token is read from the environment variable EMPTY_TOKEN, which is empty",
+             X-Auth-Token uses the environment variable EMPTY_TOKEN, which is empty",
         ),
         (
             "twice",
@@ -586,7 +586,7 @@ fn help_documents_diff_its_file_and_its_exit_statuses() {
     let help = run(cli().arg("--help"));
     assert_eq!((help.status, help.stderr.as_str()), (0, ""));
     for text in [
-        "diff [options] DESIRED.json",
+        "diff [options] [--] DESIRED.json",
         "Options of list and diff:",
         "--sandbox",
         "--base-url",
