@@ -138,7 +138,10 @@ mod tests {
     #[test]
     fn excerpts_are_short_and_on_one_line() {
         assert_eq!(excerpt(b"  \n", KEY), "(empty body)");
-        assert_eq!(excerpt(b"<html>\n<b>x</b>\r\n\tend", KEY), "<html> <b>x</b>   end");
+        assert_eq!(
+            excerpt(b"<html>\n<b>x</b>\r\n\tend", KEY),
+            "<html> <b>x</b>   end"
+        );
         // Kept for `Display` to escape, which a space would hide.
         assert_eq!(excerpt(b"a\x1b[2Jb\x07", KEY), "a\u{1b}[2Jb\u{7}");
         let long = "é".repeat(300);

@@ -151,7 +151,10 @@ mod tests {
     #[test]
     fn text_without_characters_to_escape_is_borrowed() {
         for text in ["", "https://e.x/a?b=c", "é\\u{202e}€😀", "\u{a0}\u{3000}"] {
-            assert!(matches!(escape(text), Cow::Borrowed(t) if t == text), "{text}");
+            assert!(
+                matches!(escape(text), Cow::Borrowed(t) if t == text),
+                "{text}"
+            );
         }
     }
 

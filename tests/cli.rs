@@ -870,7 +870,11 @@ fn version_and_help_also_work_after_a_command() {
     ] {
         let run = run(cli().args(args));
 
-        assert_eq!((run.status, &run.stdout), (0, expected), "{args:?}: {run:#?}");
+        assert_eq!(
+            (run.status, &run.stdout),
+            (0, expected),
+            "{args:?}: {run:#?}"
+        );
     }
 }
 
@@ -882,7 +886,11 @@ fn a_double_dash_ends_the_options_of_list() {
     let alone = run(&mut list(&server, &["--"]));
     let then_an_option = run(&mut list(&server, &["--", "--limit"]));
 
-    assert_eq!((alone.status, alone.stdout.lines().count()), (0, 1), "{alone:#?}");
+    assert_eq!(
+        (alone.status, alone.stdout.lines().count()),
+        (0, 1),
+        "{alone:#?}"
+    );
     // After `--`, `--limit` is an argument, which list does not take.
     assert_eq!(then_an_option.status, 2, "{then_an_option:#?}");
     assert!(

@@ -617,8 +617,9 @@ const ROTATED_SECRET: &str = "rotated-51de";
 /// The account of [`account`], its `lead_received` URL holding both secrets.
 fn account_with_url_secrets() -> Vec<Value> {
     let mut live = account();
-    live[1]["url"] =
-        json!(format!("https://hooks.example.com/partoo/{PATH_SECRET}/lead?key={QUERY_SECRET}"));
+    live[1]["url"] = json!(format!(
+        "https://hooks.example.com/partoo/{PATH_SECRET}/lead?key={QUERY_SECRET}"
+    ));
     live
 }
 
@@ -725,7 +726,8 @@ fn an_unset_variable_in_a_url_exits_2_naming_it_before_any_request() {
     let server = MockServer::start();
     let mock = any_request(&server);
     let mut desired = in_sync();
-    desired[1]["url"] = json!("https://hooks.example.com/${HOOK_PATH_SECRET}/${PARTOO_TEST_UNSET_SECRET}");
+    desired[1]["url"] =
+        json!("https://hooks.example.com/${HOOK_PATH_SECRET}/${PARTOO_TEST_UNSET_SECRET}");
     let file = DesiredFile::json("url-unset", &desired);
 
     let run = run(diff(&server, &file, &[]).env("HOOK_PATH_SECRET", PATH_SECRET));
@@ -746,7 +748,8 @@ fn diff_text_and_json_escape_hostile_text_and_mask_query_values() {
     lead["url"] = json!("https://hooks.example.com/2?key=live-9fa91");
     lead["custom_headers"] = json!({ "X-\u{202e}nekoT": LIVE_TOKEN });
     let mut hostile = item(3, "review\u{1b}[31m_created");
-    hostile["url"] = json!("https://hooks.example.com/\u{202e}gpj.exe\u{200b}\u{9b}2J\u{7}?key=9fa91");
+    hostile["url"] =
+        json!("https://hooks.example.com/\u{202e}gpj.exe\u{200b}\u{9b}2J\u{7}?key=9fa91");
     let mock = serve(&server, vec![item(1, "business_created"), lead, hostile]);
     let mut desired = in_sync();
     desired[1] = json!({ "org_id": 7, "event_type": "lead_received",
@@ -859,7 +862,9 @@ fn a_double_dash_lets_the_desired_file_name_start_with_a_dash() {
     let ended = run(cli()
         .current_dir(&dir)
         .args(["diff", "--base-url", &url, "--", &name]));
-    let not_ended = run(cli().current_dir(&dir).args(["diff", "--base-url", &url, &name]));
+    let not_ended = run(cli()
+        .current_dir(&dir)
+        .args(["diff", "--base-url", &url, &name]));
 
     assert_eq!(ended.status, 0, "{ended:#?}");
     assert_eq!(ended.stderr, "no difference: 2 desired, 2 live\n");

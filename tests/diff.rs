@@ -334,12 +334,30 @@ fn assert_no_url_secret(plan: &Plan) {
 fn every_url_of_a_plan_shows_its_query_values_masked() {
     let plan = Plan::new(
         &state(vec![
-            desired(7, "lead_received", &format!("https://h/new?key={QUERY_SECRET}")),
-            desired(7, "business_created", &format!("https://h/c?key={QUERY_SECRET}&v=2")),
+            desired(
+                7,
+                "lead_received",
+                &format!("https://h/new?key={QUERY_SECRET}"),
+            ),
+            desired(
+                7,
+                "business_created",
+                &format!("https://h/c?key={QUERY_SECRET}&v=2"),
+            ),
         ]),
         &[
-            live(1, 7, "business_created", &format!("https://h/c?key={QUERY_SECRET}&v=1")),
-            live(2, 7, "message_created", &format!("https://h/m?token={QUERY_SECRET}")),
+            live(
+                1,
+                7,
+                "business_created",
+                &format!("https://h/c?key={QUERY_SECRET}&v=1"),
+            ),
+            live(
+                2,
+                7,
+                "message_created",
+                &format!("https://h/m?token={QUERY_SECRET}"),
+            ),
         ],
     );
 
@@ -397,15 +415,26 @@ fn a_secret_desired_url_is_never_in_a_plan_nor_the_url_it_replaces() {
 
 #[test]
 fn a_desired_webhooks_debug_masks_its_url() {
-    let shown = desired(7, "lead_received", &format!("https://h/x?key={QUERY_SECRET}"));
+    let shown = desired(
+        7,
+        "lead_received",
+        &format!("https://h/x?key={QUERY_SECRET}"),
+    );
     let secret = secret_desired(PATH_SECRET);
 
     let debug = [format!("{shown:?}"), format!("{secret:?}")];
 
-    assert!(debug[0].contains(r#"url: "https://h/x?key=***""#), "{}", debug[0]);
+    assert!(
+        debug[0].contains(r#"url: "https://h/x?key=***""#),
+        "{}",
+        debug[0]
+    );
     assert!(debug[1].contains(r#"url: "[secret]""#), "{}", debug[1]);
     for text in debug {
-        assert!(!text.contains(PATH_SECRET) && !text.contains(QUERY_SECRET), "{text}");
+        assert!(
+            !text.contains(PATH_SECRET) && !text.contains(QUERY_SECRET),
+            "{text}"
+        );
     }
 }
 

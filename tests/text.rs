@@ -44,7 +44,9 @@ fn the_rule_escapes_exactly_the_characters_of_cc_cf_zl_and_zp() {
 /// Any text, with characters of the four categories mixed in often: they
 /// are about 300 of 1.1 million code points, so arbitrary text rarely holds one.
 fn hostile_text() -> impl Strategy<Value = String> {
-    let hidden: Vec<char> = every_char().filter(|&c| in_the_four_categories(c)).collect();
+    let hidden: Vec<char> = every_char()
+        .filter(|&c| in_the_four_categories(c))
+        .collect();
     let piece = prop_oneof![
         3 => any::<char>(),
         2 => proptest::sample::select(hidden),
@@ -178,7 +180,9 @@ fn a_refused_redirect_shows_its_location_escaped() {
     );
     let shown = error.to_string();
     assert!(
-        shown.starts_with(r#"refused the redirect of page 1 to "http://127.0.0.2:9/\u{202e}gpj.exe\u{200b}": "#),
+        shown.starts_with(
+            r#"refused the redirect of page 1 to "http://127.0.0.2:9/\u{202e}gpj.exe\u{200b}": "#
+        ),
         "{shown}"
     );
     assert_eq!(server.request_count(), 1);

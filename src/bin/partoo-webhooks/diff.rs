@@ -66,9 +66,8 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
             webhook.url = url;
             webhook.url_is_secret = true;
         }
-        webhook.custom_headers = resolve(&webhook.custom_headers).map_err(|(name, e)| {
-            unresolved(&format!("custom header {name}"), e)
-        })?;
+        webhook.custom_headers = resolve(&webhook.custom_headers)
+            .map_err(|(name, e)| unresolved(&format!("custom header {name}"), e))?;
         if let Some(org_id) = org_id.filter(|&org_id| org_id != webhook.org_id) {
             return Err(format!(
                 "{INVALID}: {entry} is not for organization {org_id}; with --org-id, \
@@ -171,7 +170,9 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
     match format {
         DiffFormat::Json => {
             let formatter = EscapingFormatter(PrettyFormatter::new());
-            plan.serialize(&mut serde_json::Serializer::with_formatter(&mut *out, formatter))?;
+            plan.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut *out, formatter,
+            ))?;
             out.write_all(b"\n")?;
         }
         DiffFormat::Text => {

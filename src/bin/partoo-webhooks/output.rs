@@ -231,7 +231,10 @@ mod tests {
         assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_field("\tx"), "'\tx");
         assert_eq!(csv_field("\rx"), "\"'\rx\"");
-        assert_eq!(csv_field("=HYPERLINK(\"h\",\"x\")"), "\"'=HYPERLINK(\"\"h\"\",\"\"x\"\")\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"h\",\"x\")"),
+            "\"'=HYPERLINK(\"\"h\"\",\"\"x\"\")\""
+        );
         assert_eq!(csv_field("a=1"), "a=1");
     }
 }
