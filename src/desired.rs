@@ -24,12 +24,12 @@ use crate::{CustomHeaderError, CustomHeaders, EventType};
 /// use partoo_webhooks::{DesiredWebhook, EventType};
 ///
 /// let mut webhook = DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads");
-/// webhook.custom_headers.insert("X-Auth-Token", "secret");
-/// assert!(!format!("{webhook:?}").contains("secret"));
+/// webhook.custom_headers.insert("X-Auth-Token", "t0ken-4f1d");
+/// assert!(!format!("{webhook:?}").contains("t0ken"));
 ///
 /// let read: DesiredWebhook = serde_json::from_str(
 ///     r#"{"org_id": 7, "event_type": "lead_received", "url": "https://hooks.example.com/leads",
-///         "custom_headers": {"X-Auth-Token": "secret"}}"#,
+///         "custom_headers": {"X-Auth-Token": "t0ken-4f1d"}}"#,
 /// ).unwrap();
 /// assert_eq!(read, webhook);
 /// ```
