@@ -6,6 +6,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::text::escape;
+
 /// The HTTP headers Partoo adds to each call of a webhook, in the order the API
 /// sent them. Names compare without regard to ASCII case, as in HTTP.
 ///
@@ -75,18 +77,31 @@ pub enum CustomHeaderError {
         /// The first forbidden character.
         character: char,
     },
-    /// A control character (such as a newline) in a name or a value. Not in the
-    /// API's schema, but no HTTP header can carry one, and a newline would inject
-    /// another header.
+    /// A name with a character that HTTP does not allow in a header name
+    /// (RFC 9110's `tchar`: ASCII letters and digits, and ``!#$%&'*+-.^_`|~``),
+    /// and that the API's own list does not name: a control character, a
+    /// non-ASCII letter, an invisible one such as U+200B. Not in the API's
+    /// schema, but no HTTP request can carry such a header.
+    NotToken {
+        /// The header name.
+        name: String,
+        /// The first character outside `tchar`.
+        character: char,
+    },
+    /// A control character (such as a newline) in a value. Not in the API's
+    /// schema, but no HTTP header can carry one, and a newline would inject
+    /// another header. (A name with one is [`NotToken`](Self::NotToken).)
     ControlCharacter {
         /// The header name.
         name: String,
     },
 }
 
+/// Names, which may come from a server, are shown through [`escape`].
 impl fmt::Display for CustomHeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use CustomHeaders as H;
+        let quoted = |name: &String| format!("\"{}\"", escape(name));
         match self {
             Self::TooMany { count } => {
                 write!(
@@ -96,33 +111,42 @@ impl fmt::Display for CustomHeaderError {
                 )
             }
             Self::MissingXPrefix { name } => {
-                write!(f, "custom header {name:?} must start with \"X-\"")
+                write!(f, "custom header {} must start with \"X-\"", quoted(name))
             }
-            Self::ReservedPrefix { name } => {
-                write!(
-                    f,
-                    "custom header {name:?} uses the reserved prefix \"X-Partoo\""
-                )
-            }
+            Self::ReservedPrefix { name } => write!(
+                f,
+                "custom header {} uses the reserved prefix \"X-Partoo\"",
+                quoted(name)
+            ),
             Self::NameTooLong { name, chars } => write!(
                 f,
-                "custom header name {name:?} has {chars} characters, at most {} allowed",
+                "custom header name {} has {chars} characters, at most {} allowed",
+                quoted(name),
                 H::MAX_NAME_CHARS
             ),
             Self::ValueTooLong { name, chars } => write!(
                 f,
-                "the value of custom header {name:?} has {chars} characters, at most {} allowed",
+                "the value of custom header {} has {chars} characters, at most {} allowed",
+                quoted(name),
                 H::MAX_VALUE_CHARS
             ),
-            Self::ForbiddenCharacter { name, character } => {
-                write!(
-                    f,
-                    "custom header name {name:?} contains the forbidden character {character:?}"
-                )
-            }
-            Self::ControlCharacter { name } => {
-                write!(f, "custom header {name:?} contains a control character")
-            }
+            Self::ForbiddenCharacter { name, character } => write!(
+                f,
+                "custom header name {} contains the forbidden character '{character}'",
+                quoted(name)
+            ),
+            Self::NotToken { name, character } => write!(
+                f,
+                "custom header name {} contains '{}', which HTTP does not allow in a \
+                 header name (only letters, digits and !#$%&'*+-.^_`|~)",
+                quoted(name),
+                escape(character.encode_utf8(&mut [0; 4]))
+            ),
+            Self::ControlCharacter { name } => write!(
+                f,
+                "the value of custom header {} contains a control character",
+                quoted(name)
+            ),
         }
     }
 }
@@ -228,7 +252,13 @@ fn check(name: &str, value: &str) -> Result<(), CustomHeaderError> {
             character,
         });
     }
-    if name.chars().chain(value.chars()).any(char::is_control) {
+    if let Some(character) = name.chars().find(|&c| !is_tchar(c)) {
+        return Err(CustomHeaderError::NotToken {
+            name: named(),
+            character,
+        });
+    }
+    if value.chars().any(char::is_control) {
         return Err(CustomHeaderError::ControlCharacter { name: named() });
     }
     let chars = value.chars().count();
@@ -239,6 +269,11 @@ fn check(name: &str, value: &str) -> Result<(), CustomHeaderError> {
         });
     }
     Ok(())
+}
+
+/// RFC 9110, section 5.6.2: the characters of a token, such as a header name.
+fn is_tchar(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
 impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for CustomHeaders {
@@ -302,7 +337,7 @@ mod tests {
             "X-",
             "X-Partner",
             "X-Part00",
-            "X-é",
+            "X-!#$%&'*+-.^_`|~09azAZ",
         ] {
             assert_eq!(one(name, "value"), Ok(()), "{name}");
         }
@@ -359,6 +394,30 @@ mod tests {
                 "X-a",
                 "v\r\nX-Evil: 1",
                 CustomHeaderError::ControlCharacter { name: name("X-a") },
+            ),
+            (
+                "X-é",
+                "v",
+                CustomHeaderError::NotToken {
+                    name: name("X-é"),
+                    character: 'é',
+                },
+            ),
+            (
+                "X-a\u{200b}",
+                "v",
+                CustomHeaderError::NotToken {
+                    name: name("X-a\u{200b}"),
+                    character: '\u{200b}',
+                },
+            ),
+            (
+                "X-a\r\nX-Evil",
+                "v",
+                CustomHeaderError::NotToken {
+                    name: name("X-a\r\nX-Evil"),
+                    character: '\r',
+                },
             ),
         ];
         for (n, v, expected) in cases {

@@ -1,11 +1,13 @@
 //! The webhooks an account should hold, as a deployment declares them, and
 //! the checks they pass before anything is compared.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
+use crate::text::{escape, mask_query};
 use crate::{CustomHeaderError, CustomHeaders, EventType};
 
 /// A webhook as it should be. Partoo allows one webhook per organization and
@@ -13,18 +15,21 @@ use crate::{CustomHeaderError, CustomHeaders, EventType};
 ///
 /// Deserializes from the API's field names, `custom_headers` optional (absent
 /// or `null` means none); an unknown field or a header name given twice is an
-/// error. Its `Debug` shows the names of the custom headers, never their values.
+/// error. Its `Debug` shows the names of the custom headers, never their
+/// values, and the URL with its query values masked
+/// ([`text::mask_query`](crate::text::mask_query)), or not at all when it
+/// [is secret](Self::url_is_secret).
 ///
 /// ```
 /// use partoo_webhooks::{DesiredWebhook, EventType};
 ///
 /// let mut webhook = DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads");
-/// webhook.custom_headers.insert("X-Auth-Token", "secret");
-/// assert!(!format!("{webhook:?}").contains("secret"));
+/// webhook.custom_headers.insert("X-Auth-Token", "t0ken-4f1d");
+/// assert!(!format!("{webhook:?}").contains("t0ken"));
 ///
 /// let read: DesiredWebhook = serde_json::from_str(
 ///     r#"{"org_id": 7, "event_type": "lead_received", "url": "https://hooks.example.com/leads",
-///         "custom_headers": {"X-Auth-Token": "secret"}}"#,
+///         "custom_headers": {"X-Auth-Token": "t0ken-4f1d"}}"#,
 /// ).unwrap();
 /// assert_eq!(read, webhook);
 /// ```
@@ -41,6 +46,13 @@ pub struct DesiredWebhook {
     /// The headers Partoo should add to each call; empty for none.
     #[serde(default, deserialize_with = "distinct_headers")]
     pub custom_headers: CustomHeaders,
+    /// Whether the URL holds a secret, such as one read from the environment
+    /// (`partoo-webhooks diff` sets it for a `url` that uses `${NAME}`): a
+    /// [`Plan`](crate::Plan) then shows neither it nor the account's URL it is
+    /// compared with, only whether they differ. Never read from a file;
+    /// `false` unless set.
+    #[serde(skip)]
+    pub url_is_secret: bool,
 }
 
 impl DesiredWebhook {
@@ -52,17 +64,23 @@ impl DesiredWebhook {
             event_type,
             url: url.into(),
             custom_headers: CustomHeaders::new(),
+            url_is_secret: false,
         }
     }
 }
 
 impl fmt::Debug for DesiredWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = match self.url_is_secret {
+            true => Cow::Borrowed("[secret]"),
+            false => mask_query(&self.url),
+        };
         f.debug_struct("DesiredWebhook")
             .field("org_id", &self.org_id)
             .field("event_type", &self.event_type)
-            .field("url", &self.url)
+            .field("url", &url)
             .field("custom_headers", &Redacted(&self.custom_headers))
+            .field("url_is_secret", &self.url_is_secret)
             .finish()
     }
 }
@@ -88,7 +106,8 @@ fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Custom
             .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
         {
             return Err(de::Error::custom(format_args!(
-                "custom header {name:?} is given twice"
+                "custom header \"{}\" is given twice",
+                escape(name)
             )));
         }
     }
@@ -216,8 +235,10 @@ pub enum DesiredError {
 }
 
 /// Describes this error alone; the rule a header breaks is the `source()`.
+/// An event type unknown to this crate is shown through [`escape`].
 impl fmt::Display for DesiredError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |event_type: &EventType| escape(event_type.as_str()).into_owned();
         match self {
             DesiredError::NotHttps {
                 position,
@@ -225,7 +246,8 @@ impl fmt::Display for DesiredError {
                 event_type,
             } => write!(
                 f,
-                "entry {position} (org {org_id}, {event_type}): the url must start with https://"
+                "entry {position} (org {org_id}, {}): the url must start with https://",
+                shown(event_type)
             ),
             DesiredError::CustomHeaders {
                 position,
@@ -234,7 +256,8 @@ impl fmt::Display for DesiredError {
                 ..
             } => write!(
                 f,
-                "entry {position} (org {org_id}, {event_type}): its custom headers break a rule of the API"
+                "entry {position} (org {org_id}, {}): its custom headers break a rule of the API",
+                shown(event_type)
             ),
             DesiredError::Duplicate {
                 first,
@@ -243,8 +266,9 @@ impl fmt::Display for DesiredError {
                 event_type,
             } => write!(
                 f,
-                "entries {first} and {second} are both for org {org_id} and {event_type}; \
-                 Partoo allows one webhook per organization and event type"
+                "entries {first} and {second} are both for org {org_id} and {}; \
+                 Partoo allows one webhook per organization and event type",
+                shown(event_type)
             ),
         }
     }

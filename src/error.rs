@@ -3,11 +3,15 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::text::escape;
+
 /// Everything that can go wrong while configuring the client or listing.
 ///
 /// Every variant that comes from a request names the page it was for. No
 /// variant ever holds the API key, so printing an error (with `{}` or `{:?}`)
-/// is always safe.
+/// is always safe. The fields keep what the server sent (the key cut out);
+/// `Display` escapes its control and invisible characters
+/// ([`text::escape`](crate::text::escape)).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -269,7 +273,9 @@ impl Error {
 }
 
 /// Describes this error alone; its cause, if any, is its `source()`, which
-/// reporters such as `anyhow` print after it.
+/// reporters such as `anyhow` print after it. Text that came from the server
+/// (or the caller) is shown through [`escape`], so that a message can be
+/// printed to a terminal or a log as it is.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -278,7 +284,7 @@ impl fmt::Display for Error {
             }
             Error::InvalidApiKey { reason } => write!(f, "invalid API key: {reason}"),
             Error::InvalidBaseUrl { url, reason } => {
-                write!(f, "invalid base URL {url:?}: {reason}")
+                write!(f, "invalid base URL \"{}\": {reason}", escape(url))
             }
             Error::InvalidSetting { name, reason } => write!(f, "invalid {name}: {reason}"),
             Error::InvalidRootCerts { reason } => {
@@ -290,9 +296,11 @@ impl fmt::Display for Error {
                 expected,
             } => write!(f, "invalid {name} {value}: expected {expected}"),
             Error::Unauthorized { page, message } => {
+                let message = escape(message);
                 write!(f, "unauthorized (HTTP 401) on page {page}: {message}")
             }
             Error::Forbidden { page, message } => {
+                let message = escape(message);
                 write!(f, "forbidden (HTTP 403) on page {page}: {message}")
             }
             Error::RateLimited { page, retry_after } => {
@@ -306,10 +314,11 @@ impl fmt::Display for Error {
                 page,
                 status,
                 message,
-            } => write!(f, "HTTP {status} on page {page}: {message}"),
+            } => write!(f, "HTTP {status} on page {page}: {}", escape(message)),
             Error::Decode { page, excerpt, .. } => write!(
                 f,
-                "cannot decode page {page}, whose body starts with {excerpt:?}"
+                "cannot decode page {page}, whose body starts with \"{}\"",
+                escape(excerpt)
             ),
             Error::BodyTooLarge { page, limit } => write!(
                 f,
@@ -325,7 +334,8 @@ impl fmt::Display for Error {
             Error::Transport { page, .. } => write!(f, "request for page {page} failed"),
             Error::Certificate { page, host, .. } => write!(
                 f,
-                "the TLS certificate of {host} was refused during the request for page {page}"
+                "the TLS certificate of {} was refused during the request for page {page}",
+                escape(host)
             ),
             Error::Redirect {
                 page,
@@ -333,7 +343,8 @@ impl fmt::Display for Error {
                 reason,
             } => write!(
                 f,
-                "refused the redirect of page {page} to {location:?}: {reason}"
+                "refused the redirect of page {page} to \"{}\": {reason}",
+                escape(location)
             ),
             Error::PageMismatch {
                 requested,

@@ -61,7 +61,9 @@
 //!     let live = client.list_webhooks().org_id(7).snapshot()?;
 //!     let plan = Plan::new(&desired, &live);
 //!     for create in &plan.creates {
-//!         println!("to create: {} {} {}", create.org_id, create.event_type, create.url);
+//!         // Query values show as ***; a URL marked secret is not shown at all.
+//!         let url = create.url.as_deref().unwrap_or("(secret)");
+//!         println!("to create: {} {} {url}", create.org_id, create.event_type);
 //!     }
 //!     println!("{} to update, {} to delete", plan.updates.len(), plan.deletes.len());
 //!     Ok(())
@@ -90,6 +92,11 @@
 //!   directly, never through a proxy from the environment.
 //! - Every setting and its default is on [`ClientBuilder`]; exactly when the
 //!   iterators stop is on [`Pages`].
+//! - Server text reaches people safely: error messages show control and
+//!   invisible characters (bidi overrides, zero-width spaces) as escapes such
+//!   as `\u{202e}`, by the one rule of [`text::escape`]; `Debug` of a
+//!   [`WebhookItem`] and a [`Plan`] show every URL query value as `***`
+//!   ([`text::mask_query`]).
 //!
 //! # Features
 //!
@@ -123,6 +130,7 @@ mod redact;
 mod retry;
 mod seen;
 mod snapshot;
+pub mod text;
 mod tls;
 mod webhooks;
 

@@ -1,13 +1,20 @@
 //! The comparison of desired webhooks with an account's webhooks: what to
 //! create, update and delete to go from one to the other.
 //!
-//! A plan holds no custom header value, only names: values are often
-//! credentials, and a plan is printed, logged and stored as a CI artifact.
+//! A plan is printed, logged and stored as a CI artifact, so it holds no
+//! secret: no custom header value, only names (values are often
+//! credentials); URLs with every query value shown as `***`
+//! ([`text::mask_query`](crate::text::mask_query)); and no URL at all where
+//! the desired one [is secret](crate::DesiredWebhook::url_is_secret), nor the
+//! account's URL it is compared with. Its other strings (event types, header
+//! names) are as sent: escape them for a terminal
+//! ([`text::escape`](crate::text::escape)).
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::text::mask_query;
 use crate::{CustomHeaders, DesiredState, DesiredWebhook, EventType, WebhookItem};
 
 /// What differs between desired webhooks and an account's, keyed by
@@ -54,8 +61,9 @@ pub struct Create {
     pub org_id: u64,
     /// Its event type.
     pub event_type: EventType,
-    /// Its URL.
-    pub url: String,
+    /// Its URL, query values masked; `None` when it is secret (the URL itself
+    /// is in the desired webhook, as are the header values).
+    pub url: Option<String>,
     /// The names of its custom headers (the values are in the desired webhook).
     pub custom_headers: Vec<String>,
 }
@@ -79,14 +87,25 @@ pub struct Update {
     pub custom_headers: HeaderChanges,
 }
 
-/// A URL that differs.
+/// A URL that differs, each shown with its query values masked; neither is
+/// shown (both `None`, `null` in JSON) when the desired URL is secret, as the
+/// account's URL would show the secret too, or an older one.
+///
+/// Two URLs that differ only in a query value look the same once masked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct UrlChange {
     /// The URL in the account.
-    pub live: String,
+    pub live: Option<String>,
     /// The URL desired.
-    pub desired: String,
+    pub desired: Option<String>,
+}
+
+impl UrlChange {
+    /// Whether the desired URL is secret, so that neither URL is shown.
+    pub fn is_secret(&self) -> bool {
+        self.desired.is_none()
+    }
 }
 
 /// The custom headers that differ, by name (compared without regard to ASCII
@@ -137,7 +156,7 @@ pub struct Delete {
     pub org_id: u64,
     /// Its event type.
     pub event_type: EventType,
-    /// Its URL.
+    /// Its URL, query values masked.
     pub url: String,
 }
 
@@ -182,7 +201,7 @@ impl Plan {
                     id: item.id,
                     org_id: item.org_id,
                     event_type: item.event_type.clone(),
-                    url: item.url.clone(),
+                    url: mask_query(&item.url).into_owned(),
                 }),
                 items => plan.conflicts.push(conflict(items, false)),
             }
@@ -215,7 +234,7 @@ fn create(want: &DesiredWebhook) -> Create {
     Create {
         org_id: want.org_id,
         event_type: want.event_type.clone(),
-        url: want.url.clone(),
+        url: shown_url(want),
         custom_headers: want
             .custom_headers
             .iter()
@@ -226,8 +245,8 @@ fn create(want: &DesiredWebhook) -> Create {
 
 fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
     let url = (item.url != want.url).then(|| UrlChange {
-        live: item.url.clone(),
-        desired: want.url.clone(),
+        live: shown_url(want).map(|_| mask_query(&item.url).into_owned()),
+        desired: shown_url(want),
     });
     let custom_headers = HeaderChanges::between(item.custom_headers.as_ref(), &want.custom_headers);
     (url.is_some() || !custom_headers.is_empty()).then(|| Update {
@@ -237,6 +256,11 @@ fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
         url,
         custom_headers,
     })
+}
+
+/// The desired URL as a plan shows it: masked, or not at all when secret.
+fn shown_url(want: &DesiredWebhook) -> Option<String> {
+    (!want.url_is_secret).then(|| mask_query(&want.url).into_owned())
 }
 
 fn conflict(items: &[&WebhookItem], desired: bool) -> Conflict {

@@ -26,8 +26,10 @@ pub(crate) fn redact(text: &str, key: &str) -> String {
     out
 }
 
-/// The start of a body (or a server's message), redacted, on one line without
-/// control characters, and at most [`EXCERPT_CHARS`] characters and an ellipsis.
+/// The start of a body (or a server's message), redacted, at most
+/// [`EXCERPT_CHARS`] characters and an ellipsis, its line breaks and tabs
+/// made spaces so that an HTML page reads as one line. Other characters are
+/// kept as sent: an error's `Display` escapes them ([`crate::text::escape`]).
 pub(crate) fn excerpt(body: &[u8], key: &str) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
@@ -42,7 +44,7 @@ pub(crate) fn excerpt(body: &[u8], key: &str) -> String {
     let mut excerpt: String = chars
         .by_ref()
         .take(EXCERPT_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if c.is_ascii_whitespace() { ' ' } else { c })
         .collect();
     if more || chars.next().is_some() {
         excerpt.push('…');
@@ -136,7 +138,12 @@ mod tests {
     #[test]
     fn excerpts_are_short_and_on_one_line() {
         assert_eq!(excerpt(b"  \n", KEY), "(empty body)");
-        assert_eq!(excerpt(b"<html>\n<b>x</b>", KEY), "<html> <b>x</b>");
+        assert_eq!(
+            excerpt(b"<html>\n<b>x</b>\r\n\tend", KEY),
+            "<html> <b>x</b>   end"
+        );
+        // Kept for `Display` to escape, which a space would hide.
+        assert_eq!(excerpt(b"a\x1b[2Jb\x07", KEY), "a\u{1b}[2Jb\u{7}");
         let long = "é".repeat(300);
         let cut = excerpt(long.as_bytes(), KEY);
         assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);

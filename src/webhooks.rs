@@ -8,13 +8,25 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::pagination::Listing;
 use crate::snapshot;
+use crate::text::mask_query;
 use crate::{Client, CustomHeaders, Error, Items, Page, Pages};
 
 /// One webhook configuration, with the API's field names.
 ///
 /// Unknown JSON fields are ignored; `custom_headers` reads as `None` when it is
 /// absent or `null`, and is left out when serialized as `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialization is faithful; `Debug` is for logs, and shows the URL with
+/// every query value as `***` ([`text::mask_query`](crate::text::mask_query))
+/// and the custom headers without their values.
+///
+/// ```
+/// use partoo_webhooks::{EventType, WebhookItem};
+///
+/// let item = WebhookItem::new(1, "https://e.x/hook?key=9fa91de19", EventType::LeadReceived, "c", "u", 7);
+/// assert!(format!("{item:?}").contains(r#"url: "https://e.x/hook?key=***""#));
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WebhookItem {
     /// The configuration's identifier.
@@ -32,6 +44,20 @@ pub struct WebhookItem {
     /// Headers Partoo adds to each call; `None` when the API sent none (or `null`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_headers: Option<CustomHeaders>,
+}
+
+impl fmt::Debug for WebhookItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookItem")
+            .field("id", &self.id)
+            .field("url", &mask_query(&self.url))
+            .field("event_type", &self.event_type)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("org_id", &self.org_id)
+            .field("custom_headers", &self.custom_headers)
+            .finish()
+    }
 }
 
 impl WebhookItem {

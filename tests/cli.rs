@@ -106,7 +106,7 @@ fn table_prints_aligned_columns_and_only_the_names_of_custom_headers() {
         "\
 ID  ORG  EVENT TYPE        CREATED AT                   CUSTOM HEADERS      URL
  1    7  business_created  2024-11-27T16:10:44.929678Z  -                   https://hooks.example.com/1
- 2    7  review_created    2025-01-05T09:00:00Z         X-Auth-Token,X-Env  https://hooks.example.com/a,b?q=\"x\"
+ 2    7  review_created    2025-01-05T09:00:00Z         X-Auth-Token,X-Env  https://hooks.example.com/a,b?q=***
 13    7  lead_received     2025-03-01T00:00:00Z         -                   https://hooks.example.com/13
 "
     );
@@ -742,4 +742,162 @@ fn an_unreadable_ssl_cert_file_does_not_stop_a_plain_http_listing() {
     assert_eq!(run.status, 0, "{run:#?}");
     assert_eq!(jsonl_ids(&run.stdout), [1, 2]);
     only.assert_calls(1);
+}
+
+/// A listing of server text that attacks its readers: ESC sequences, BEL,
+/// the C1 CSI (U+009B), a right-to-left override (U+202E) and a zero width
+/// space (U+200B) for a terminal; formula starts for a spreadsheet; a secret
+/// in a query value.
+fn hostile_listing(server: &MockServer) -> Mock<'_> {
+    let items = json!([
+        {
+            "id": 1,
+            "url": "https://hooks.example.com/\u{202e}gpj.exe\u{200b}/\u{9b}2J?key=9fa91de19&v=\u{1b}[2J",
+            "event_type": "review\u{1b}[31m_created",
+            "created_at": "2024-11-27\u{7}",
+            "updated_at": "\t2024-11-28",
+            "org_id": 7,
+            "custom_headers": { "X-\u{202e}nekoT": "s3cret", "X-Env": "prod" },
+        },
+        {
+            "id": 2,
+            "url": "=HYPERLINK(\"https://evil.example\",\"x\")",
+            "event_type": "@SUM(1+1)",
+            "created_at": "+1",
+            "updated_at": "-1",
+            "org_id": 7,
+        },
+    ]);
+    mock_page(
+        server,
+        1,
+        json!({ "page": 1, "max_page": 1, "count": 2, "items": items }),
+    )
+}
+
+#[test]
+fn table_escapes_hostile_text_and_masks_query_values() {
+    let server = MockServer::start();
+    let mock = hostile_listing(&server);
+
+    let run = run(&mut list(&server, &["--format", "table"]));
+
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        r#"ID  ORG  EVENT TYPE                CREATED AT       CUSTOM HEADERS         URL
+ 1    7  review\u{1b}[31m_created  2024-11-27\u{7}  X-Env,X-\u{202e}nekoT  https://hooks.example.com/\u{202e}gpj.exe\u{200b}/\u{9b}2J?key=***&v=***
+ 2    7  @SUM(1+1)                 +1               -                      =HYPERLINK("https://evil.example","x")
+"#
+    );
+    assert!(!run.stdout.contains("9fa91de19"));
+    mock.assert_calls(1);
+}
+
+#[test]
+fn csv_cells_a_spreadsheet_would_compute_start_with_a_quote() {
+    let server = MockServer::start();
+    let mock = hostile_listing(&server);
+
+    let run = run(&mut list(&server, &["--format", "csv"]));
+
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
+    // Faithful otherwise: the query secret and every character as sent.
+    assert_eq!(
+        run.stdout,
+        "id,url,event_type,created_at,updated_at,org_id,custom_headers\n\
+         1,https://hooks.example.com/\u{202e}gpj.exe\u{200b}/\u{9b}2J?key=9fa91de19&v=\u{1b}[2J,\
+         review\u{1b}[31m_created,2024-11-27\u{7},'\t2024-11-28,7,\
+         \"{\"\"X-Env\"\":\"\"prod\"\",\"\"X-\u{202e}nekoT\"\":\"\"s3cret\"\"}\"\n\
+         2,\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\",'@SUM(1+1),'+1,'-1,7,\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn jsonl_and_json_stay_faithful_exports_of_hostile_text() {
+    let server = MockServer::start();
+    let mock = hostile_listing(&server);
+    // serde_json escapes C0 controls as JSON requires, and writes the rest as sent.
+    let first = "{\"id\":1,\"url\":\"https://hooks.example.com/\u{202e}gpj.exe\u{200b}/\u{9b}2J\
+                 ?key=9fa91de19&v=\\u001b[2J\",\"event_type\":\"review\\u001b[31m_created\",\
+                 \"created_at\":\"2024-11-27\\u0007\",\"updated_at\":\"\\t2024-11-28\",\"org_id\":7,\
+                 \"custom_headers\":{\"X-Env\":\"prod\",\"X-\u{202e}nekoT\":\"s3cret\"}}";
+    let second = r#"{"id":2,"url":"=HYPERLINK(\"https://evil.example\",\"x\")","event_type":"@SUM(1+1)","created_at":"+1","updated_at":"-1","org_id":7}"#;
+
+    let jsonl = run(&mut list(&server, &["--format", "jsonl"]));
+    let json = run(&mut list(&server, &["--format", "json"]));
+
+    assert_eq!(jsonl.status, 0, "{jsonl:#?}");
+    assert_eq!(jsonl.stdout, format!("{first}\n{second}\n"));
+    assert_eq!(json.status, 0, "{json:#?}");
+    assert_eq!(json.stdout, format!("[\n{first},\n{second}\n]\n"));
+    mock.assert_calls(2);
+}
+
+#[test]
+fn a_hostile_error_message_reaches_standard_error_escaped() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.path(PATH);
+        then.status(403).json_body(json!({ "errors": {
+            "authorization": "no\u{1b}[2J\u{7} \u{202e}olleh\u{200b}\u{9b}K\nnext\u{2028}line"
+        }}));
+    });
+
+    let run = run(&mut list(&server, &["--retries", "0"]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (1, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: forbidden (HTTP 403) on page 1: \
+         no\\u{1b}[2J\\u{7} \\u{202e}olleh\\u{200b}\\u{9b}K next\\u{2028}line; \
+         the key's user may not list these webhooks (a PROVIDER user's key needs --org-id)\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn version_and_help_also_work_after_a_command() {
+    let version = format!("partoo-webhooks {}\n", env!("CARGO_PKG_VERSION"));
+    let help = run(cli().arg("--help")).stdout;
+    for (args, expected) in [
+        (&["list", "--version"][..], &version),
+        (&["diff", "-V"], &version),
+        (&["list", "--org-id", "7", "-V"], &version),
+        (&["diff", "-h"], &help),
+        (&["list", "-h"], &help),
+    ] {
+        let run = run(cli().args(args));
+
+        assert_eq!(
+            (run.status, &run.stdout),
+            (0, expected),
+            "{args:?}: {run:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_double_dash_ends_the_options_of_list() {
+    let server = MockServer::start();
+    let mock = mock_page(&server, 1, page(1, 1, 1, [1]));
+
+    let alone = run(&mut list(&server, &["--"]));
+    let then_an_option = run(&mut list(&server, &["--", "--limit"]));
+
+    assert_eq!(
+        (alone.status, alone.stdout.lines().count()),
+        (0, 1),
+        "{alone:#?}"
+    );
+    // After `--`, `--limit` is an argument, which list does not take.
+    assert_eq!(then_an_option.status, 2, "{then_an_option:#?}");
+    assert!(
+        then_an_option
+            .stderr
+            .starts_with("partoo-webhooks: unexpected argument in position 5 (not shown"),
+        "{then_an_option:#?}"
+    );
+    mock.assert_calls(1);
 }

@@ -486,15 +486,15 @@ fn every_file_error_exits_2_before_any_request() {
             unset,
             &[],
             "invalid desired-state file: entry 1 (org 7, lead_received): custom header \
-             X-Auth-Token is read from the environment variable PARTOO_TEST_UNSET_TOKEN, \
-             which is not set",
+             X-Auth-Token uses the environment variable PARTOO_TEST_UNSET_TOKEN, which \
+             is not set",
         ),
         (
             "empty",
             empty,
             &[],
             "invalid desired-state file: entry 1 (org 7, lead_received): custom header \
-             X-Auth-Token is read from the environment variable EMPTY_TOKEN, which is empty",
+             X-Auth-Token uses the environment variable EMPTY_TOKEN, which is empty",
         ),
         (
             "twice",
@@ -586,7 +586,7 @@ fn help_documents_diff_its_file_and_its_exit_statuses() {
     let help = run(cli().arg("--help"));
     assert_eq!((help.status, help.stderr.as_str()), (0, ""));
     for text in [
-        "diff [options] DESIRED.json",
+        "diff [options] [--] DESIRED.json",
         "Options of list and diff:",
         "--sandbox",
         "--base-url",
@@ -605,4 +605,275 @@ fn help_documents_diff_its_file_and_its_exit_statuses() {
     }
     let diff_help = run(cli().args(["diff", "--help"]));
     assert_eq!((diff_help.status, diff_help.stdout), (0, help.stdout));
+}
+
+/// The secrets of a webhook URL as Partoo's security guide suggests them: in
+/// the path, and in the query.
+const PATH_SECRET: &str = "9fa91de19";
+const QUERY_SECRET: &str = "k3y-7c1e0";
+/// A value of `$HOOK_PATH_SECRET` that differs from the live one.
+const ROTATED_SECRET: &str = "rotated-51de";
+
+/// The account of [`account`], its `lead_received` URL holding both secrets.
+fn account_with_url_secrets() -> Vec<Value> {
+    let mut live = account();
+    live[1]["url"] = json!(format!(
+        "https://hooks.example.com/partoo/{PATH_SECRET}/lead?key={QUERY_SECRET}"
+    ));
+    live
+}
+
+/// [`in_sync`] with the `lead_received` URL read from the environment.
+fn desired_with_url_secrets() -> Vec<Value> {
+    let mut desired = in_sync();
+    desired[1]["url"] =
+        json!("https://hooks.example.com/partoo/${HOOK_PATH_SECRET}/lead?key=${HOOK_QUERY_SECRET}");
+    desired
+}
+
+/// [`run`], also failing if any URL secret was printed.
+fn run_hiding_url_secrets(command: &mut Command) -> Run {
+    let run = run(command);
+    for secret in [PATH_SECRET, QUERY_SECRET, ROTATED_SECRET] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} was printed: {run:#?}"
+        );
+    }
+    run
+}
+
+#[test]
+fn secrets_in_a_url_are_read_from_the_environment_and_in_sync_exit_0() {
+    let server = MockServer::start();
+    let mock = serve(&server, account_with_url_secrets());
+    let file = DesiredFile::json("url-secrets-in-sync", &desired_with_url_secrets());
+
+    let run = run_hiding_url_secrets(
+        diff(&server, &file, &[])
+            .env("HOOK_PATH_SECRET", PATH_SECRET)
+            .env("HOOK_QUERY_SECRET", QUERY_SECRET),
+    );
+
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "no difference: 2 desired, 2 live\n");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_url_with_secrets_that_differs_exits_3_printing_neither_url() {
+    let server = MockServer::start();
+    let mock = serve(&server, account_with_url_secrets());
+    let mut desired = desired_with_url_secrets();
+    desired.push(json!({ "org_id": 7, "event_type": "message_created",
+                         "url": "https://hooks.example.com/partoo/${HOOK_PATH_SECRET}/messages" }));
+    let file = DesiredFile::json("url-secrets-differ", &desired);
+    let diff = |format: &str| {
+        let mut command = diff(&server, &file, &["--format", format]);
+        command
+            .env("HOOK_PATH_SECRET", ROTATED_SECRET)
+            .env("HOOK_QUERY_SECRET", QUERY_SECRET);
+        command
+    };
+
+    let text = run_hiding_url_secrets(&mut diff("text"));
+    let json = run_hiding_url_secrets(&mut diff("json"));
+
+    assert_eq!(text.status, 3, "{text:#?}");
+    assert_eq!(
+        text.stdout,
+        "~ 7 lead_received: id 2; url differs (secret, not shown)\n\
+         + 7 message_created: url (secret, not shown)\n"
+    );
+    assert_eq!(
+        text.stderr,
+        "1 to create, 1 to update, 0 to delete: 3 desired, 2 live\n"
+    );
+    assert_eq!(json.status, 3, "{json:#?}");
+    assert_eq!(
+        json.stdout,
+        r#"{
+  "creates": [
+    {
+      "org_id": 7,
+      "event_type": "message_created",
+      "url": null,
+      "custom_headers": []
+    }
+  ],
+  "updates": [
+    {
+      "id": 2,
+      "org_id": 7,
+      "event_type": "lead_received",
+      "url": {
+        "live": null,
+        "desired": null
+      }
+    }
+  ],
+  "deletes": [],
+  "conflicts": []
+}
+"#
+    );
+    mock.assert_calls(2);
+}
+
+#[test]
+fn an_unset_variable_in_a_url_exits_2_naming_it_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let mut desired = in_sync();
+    desired[1]["url"] =
+        json!("https://hooks.example.com/${HOOK_PATH_SECRET}/${PARTOO_TEST_UNSET_SECRET}");
+    let file = DesiredFile::json("url-unset", &desired);
+
+    let run = run(diff(&server, &file, &[]).env("HOOK_PATH_SECRET", PATH_SECRET));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: invalid desired-state file: entry 2 (org 7, lead_received): the url \
+         uses the environment variable PARTOO_TEST_UNSET_SECRET, which is not set\n"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn diff_text_and_json_escape_hostile_text_and_mask_query_values() {
+    let server = MockServer::start();
+    let mut lead = item(2, "lead_received");
+    lead["url"] = json!("https://hooks.example.com/2?key=live-9fa91");
+    lead["custom_headers"] = json!({ "X-\u{202e}nekoT": LIVE_TOKEN });
+    let mut hostile = item(3, "review\u{1b}[31m_created");
+    hostile["url"] =
+        json!("https://hooks.example.com/\u{202e}gpj.exe\u{200b}\u{9b}2J\u{7}?key=9fa91");
+    let mock = serve(&server, vec![item(1, "business_created"), lead, hostile]);
+    let mut desired = in_sync();
+    desired[1] = json!({ "org_id": 7, "event_type": "lead_received",
+                         "url": "https://hooks.example.com/2?key=new-9fa91" });
+    let file = DesiredFile::json("hostile", &desired);
+
+    let text = run(&mut diff(&server, &file, &[]));
+    let json = run(&mut diff(&server, &file, &["--format", "json"]));
+
+    assert_eq!(text.status, 3, "{text:#?}");
+    assert_eq!(
+        text.stdout,
+        "~ 7 lead_received: id 2; url https://hooks.example.com/2?key=*** -> \
+         https://hooks.example.com/2?key=*** (in a query value); custom header \
+         X-\\u{202e}nekoT removed\n\
+         - 7 review\\u{1b}[31m_created: id 3; url \
+         https://hooks.example.com/\\u{202e}gpj.exe\\u{200b}\\u{9b}2J\\u{7}?key=***\n"
+    );
+    assert_eq!(json.status, 3, "{json:#?}");
+    assert_eq!(
+        json.stdout,
+        r#"{
+  "creates": [],
+  "updates": [
+    {
+      "id": 2,
+      "org_id": 7,
+      "event_type": "lead_received",
+      "url": {
+        "live": "https://hooks.example.com/2?key=***",
+        "desired": "https://hooks.example.com/2?key=***"
+      },
+      "custom_headers": {
+        "added": [],
+        "removed": [
+          "X-\u202enekoT"
+        ],
+        "value_differs": []
+      }
+    }
+  ],
+  "deletes": [
+    {
+      "id": 3,
+      "org_id": 7,
+      "event_type": "review\u001b[31m_created",
+      "url": "https://hooks.example.com/\u202egpj.exe\u200b\u009b2J\u0007?key=***"
+    }
+  ],
+  "conflicts": []
+}
+"#
+    );
+    // JSON's escapes parse back to the server's text.
+    let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(plan["deletes"][0]["event_type"], "review\u{1b}[31m_created");
+    for run in [&text, &json] {
+        assert!(!run.stdout.contains("9fa91"), "{run:#?}");
+    }
+    mock.assert_calls(2);
+}
+
+#[test]
+fn a_desired_header_name_that_is_not_an_http_token_exits_2_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let mut desired = in_sync();
+    desired[1]["custom_headers"] = json!({ "X-Auth\u{200b}-Token": "${HOOK_TOKEN}" });
+    let file = DesiredFile::json("not-a-token", &desired);
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: invalid desired-state file: entry 2 (org 7, lead_received): its \
+         custom headers break a rule of the API: custom header name \"X-Auth\\u{200b}-Token\" \
+         contains '\\u{200b}', which HTTP does not allow in a header name (only letters, \
+         digits and !#$%&'*+-.^_`|~)\n"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_dash_reads_the_desired_state_from_standard_input() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let file = DesiredFile::json("stdin", &in_sync());
+    let stdin = std::fs::File::open(&file.0).unwrap();
+
+    let run = run(cli()
+        .args(["diff", "--base-url", &server.url("/v2"), "-"])
+        .stdin(stdin));
+
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(run.stderr, "no difference: 2 desired, 2 live\n");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn a_double_dash_lets_the_desired_file_name_start_with_a_dash() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let name = format!("-partoo-cli-diff-{}-dash.json", std::process::id());
+    let dir = std::env::temp_dir();
+    std::fs::write(dir.join(&name), serde_json::to_string(&in_sync()).unwrap()).unwrap();
+    let _file = DesiredFile(dir.join(&name));
+    let url = server.url("/v2");
+
+    let ended = run(cli()
+        .current_dir(&dir)
+        .args(["diff", "--base-url", &url, "--", &name]));
+    let not_ended = run(cli()
+        .current_dir(&dir)
+        .args(["diff", "--base-url", &url, &name]));
+
+    assert_eq!(ended.status, 0, "{ended:#?}");
+    assert_eq!(ended.stderr, "no difference: 2 desired, 2 live\n");
+    assert_eq!(not_ended.status, 2, "{not_ended:#?}");
+    assert!(
+        not_ended
+            .stderr
+            .starts_with(&format!("partoo-webhooks: unknown option '{name}'")),
+        "{not_ended:#?}"
+    );
+    mock.assert_calls(1);
 }

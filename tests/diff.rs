@@ -303,3 +303,170 @@ fn a_desired_webhooks_debug_shows_header_names_only() {
     let state = state(vec![wanted]);
     assert!(!format!("{state:#?}").contains(SECRET));
 }
+
+/// A secret in a URL's path, as Partoo's security guide suggests.
+const PATH_SECRET: &str = "9fa91de19";
+/// A secret in a URL's query.
+const QUERY_SECRET: &str = "k3y-7c1e0";
+
+/// A desired webhook whose URL holds both secrets, marked secret as
+/// `partoo-webhooks diff` marks a URL read from the environment.
+fn secret_desired(path_secret: &str) -> DesiredWebhook {
+    let url = format!("https://h/partoo/{path_secret}/lead?key={QUERY_SECRET}");
+    let mut wanted = desired(7, "lead_received", &url);
+    wanted.url_is_secret = true;
+    wanted
+}
+
+/// Asserts that neither secret shows in the plan's JSON or `Debug`.
+#[track_caller]
+fn assert_no_url_secret(plan: &Plan) {
+    let json = serde_json::to_string(plan).unwrap();
+    for text in [json, format!("{plan:?}"), format!("{plan:#?}")] {
+        assert!(
+            !text.contains(PATH_SECRET) && !text.contains(QUERY_SECRET),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn every_url_of_a_plan_shows_its_query_values_masked() {
+    let plan = Plan::new(
+        &state(vec![
+            desired(
+                7,
+                "lead_received",
+                &format!("https://h/new?key={QUERY_SECRET}"),
+            ),
+            desired(
+                7,
+                "business_created",
+                &format!("https://h/c?key={QUERY_SECRET}&v=2"),
+            ),
+        ]),
+        &[
+            live(
+                1,
+                7,
+                "business_created",
+                &format!("https://h/c?key={QUERY_SECRET}&v=1"),
+            ),
+            live(
+                2,
+                7,
+                "message_created",
+                &format!("https://h/m?token={QUERY_SECRET}"),
+            ),
+        ],
+    );
+
+    assert_no_url_secret(&plan);
+    assert_eq!(
+        plan_json(&plan),
+        json!({
+            "creates": [{ "org_id": 7, "event_type": "lead_received",
+                          "url": "https://h/new?key=***", "custom_headers": [] }],
+            "updates": [{ "id": 1, "org_id": 7, "event_type": "business_created",
+                          "url": { "live": "https://h/c?key=***&v=***",
+                                   "desired": "https://h/c?key=***&v=***" } }],
+            "deletes": [{ "id": 2, "org_id": 7, "event_type": "message_created",
+                          "url": "https://h/m?token=***" }],
+            "conflicts": [],
+        })
+    );
+}
+
+#[test]
+fn a_secret_desired_url_that_matches_makes_no_difference() {
+    let url = format!("https://h/partoo/{PATH_SECRET}/lead?key={QUERY_SECRET}");
+    let plan = Plan::new(
+        &state(vec![secret_desired(PATH_SECRET)]),
+        &[live(2, 7, "lead_received", &url)],
+    );
+
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn a_secret_desired_url_is_never_in_a_plan_nor_the_url_it_replaces() {
+    let old = format!("https://h/partoo/old-{PATH_SECRET}/lead?key={QUERY_SECRET}");
+    let mut created = secret_desired(PATH_SECRET);
+    created.event_type = EventType::MessageCreated;
+    let plan = Plan::new(
+        &state(vec![secret_desired(PATH_SECRET), created]),
+        &[live(2, 7, "lead_received", &old)],
+    );
+
+    assert_no_url_secret(&plan);
+    assert!(plan.updates[0].url.as_ref().unwrap().is_secret());
+    assert_eq!(
+        plan_json(&plan),
+        json!({
+            "creates": [{ "org_id": 7, "event_type": "message_created",
+                          "url": null, "custom_headers": [] }],
+            "updates": [{ "id": 2, "org_id": 7, "event_type": "lead_received",
+                          "url": { "live": null, "desired": null } }],
+            "deletes": [],
+            "conflicts": [],
+        })
+    );
+}
+
+#[test]
+fn a_desired_webhooks_debug_masks_its_url() {
+    let shown = desired(
+        7,
+        "lead_received",
+        &format!("https://h/x?key={QUERY_SECRET}"),
+    );
+    let secret = secret_desired(PATH_SECRET);
+
+    let debug = [format!("{shown:?}"), format!("{secret:?}")];
+
+    assert!(
+        debug[0].contains(r#"url: "https://h/x?key=***""#),
+        "{}",
+        debug[0]
+    );
+    assert!(debug[1].contains(r#"url: "[secret]""#), "{}", debug[1]);
+    for text in debug {
+        assert!(
+            !text.contains(PATH_SECRET) && !text.contains(QUERY_SECRET),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn desired_header_names_must_be_http_tokens() {
+    for (name, character) in [
+        ("X-Auth\u{200b}-Token", '\u{200b}'),
+        ("X-\u{202e}nekoT", '\u{202e}'),
+        ("X-Auth\u{1b}", '\u{1b}'),
+        ("X-Caf\u{e9}", '\u{e9}'),
+    ] {
+        let mut wanted = desired(7, "lead_received", "https://h/1");
+        wanted.custom_headers.insert(name, SECRET);
+
+        let error = DesiredState::new(vec![wanted]).unwrap_err();
+
+        assert!(
+            matches!(
+                &error,
+                DesiredError::CustomHeaders { source: CustomHeaderError::NotToken { name: n, character: c }, .. }
+                    if n == name && *c == character
+            ),
+            "{error:?}"
+        );
+    }
+    let mut wanted = desired(7, "lead_received", "https://h/1");
+    wanted.custom_headers.insert("X-Auth\u{200b}-Token", SECRET);
+    let error = DesiredState::new(vec![wanted]).unwrap_err();
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert_eq!(
+        source,
+        "custom header name \"X-Auth\\u{200b}-Token\" contains '\\u{200b}', which HTTP does not \
+         allow in a header name (only letters, digits and !#$%&'*+-.^_`|~)"
+    );
+}

@@ -69,7 +69,7 @@ desired-state file.
 
 Usage:
   partoo-webhooks list [options]
-  partoo-webhooks diff [options] DESIRED.json
+  partoo-webhooks diff [options] [--] DESIRED.json
   partoo-webhooks --help | --version
 
 Options of list and diff:
@@ -103,26 +103,34 @@ in the shell's history.
 
 list: output streams, each page is printed before the next one is requested.
 jsonl and json use the API's field names; csv has a header row and RFC 4180
-quoting; table is for people.
+quoting, and a ' before a cell that starts with = + - @, a tab or a carriage
+return, which a spreadsheet would compute; table is for people.
 Exit status: 0 success, 1 the API or the network failed (after printing
 everything received), 2 a usage or configuration error (nothing was requested).
 
-diff: compares the account with DESIRED.json, read-only, and prints what to
-change. DESIRED.json is a JSON array of webhooks, one per organization and
-event type:
-  [{{\"org_id\": 7, \"event_type\": \"lead_received\", \"url\": \"https://...\",
+diff: compares the account with DESIRED.json (- for standard input), read-only,
+and prints what to change. DESIRED.json is a JSON array of webhooks, one per
+organization and event type:
+  [{{\"org_id\": 7, \"event_type\": \"lead_received\",
+    \"url\": \"https://crm.example.com/partoo/${{HOOK_PATH_SECRET}}/leads\",
     \"custom_headers\": {{\"X-Auth-Token\": \"${{HOOK_TOKEN}}\"}}}}]
-custom_headers is optional. A header value that is exactly ${{NAME}} is read from
-the environment variable NAME. With --org-id, every entry must be for that
-organization. The file is checked before any request. The account is listed
-again (3 listings at most) when it changes during a listing.
+custom_headers is optional. ${{NAME}} anywhere in a url, and a header value that
+is exactly ${{NAME}}, are read from the environment variable NAME. With --org-id,
+every entry must be for that organization. The file is checked before any
+request. The account is listed again (3 listings at most) when it changes
+during a listing.
 Text output: one line per difference, '+' to create, '-' to delete, '~' to
 update (saying which fields differ), '!' for several webhooks of one
 organization and event type; then a summary on standard error. json: one
 object with creates, updates, deletes and conflicts. Header values are never
-printed, only their names.
+printed, only their names; nor is a url that uses ${{NAME}}, nor the account's
+url it is compared with (json: null), only whether they differ.
 Exit status: 0 no difference, 3 differences, 1 the API or the network failed
 (or no consistent listing), 2 a usage or file error (nothing was requested).
+
+Text for people (table, diff, messages) shows control and invisible characters
+(Unicode Cc, Cf, Zl, Zp: ESC, bidi overrides, zero-width spaces) as escapes
+such as \\u{{202e}}, and every URL query value as ***. -- ends the options.
 ",
         version = env!("CARGO_PKG_VERSION"),
     )
@@ -208,9 +216,16 @@ fn parse_options<O: Options>(
     mut options: O,
 ) -> Result<Command, UsageError> {
     let mut args = Counted { args, taken: 0 };
+    let mut options_ended = false;
     while let Some(raw) = args.next() {
-        if !raw.as_encoded_bytes().starts_with(b"-") || raw == "-" {
+        // `-` is an operand (standard input), and `--` ends the options, as
+        // POSIX says: `diff -- -webhooks.json`.
+        if options_ended || !raw.as_encoded_bytes().starts_with(b"-") || raw == "-" {
             options.operand(raw, args.taken + 1)?;
+            continue;
+        }
+        if raw == "--" {
+            options_ended = true;
             continue;
         }
         let Some(arg) = raw.to_str() else {
@@ -227,6 +242,7 @@ fn parse_options<O: Options>(
         };
         match name {
             "--help" | "-h" => return Ok(Command::Help),
+            "--version" | "-V" => return Ok(Command::Version),
             "--api-key" => {
                 return Err(usage(
                     "the API key is never taken from the command line, where `ps` and the \

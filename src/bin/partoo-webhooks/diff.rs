@@ -3,13 +3,15 @@
 
 use std::env::{self, VarError};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
-use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, Plan};
-
-use crate::output::printable;
+use partoo_webhooks::text::{escape, needs_escape};
+use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, Plan, UrlChange};
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 
 /// A desired-state file holds a few hundred webhooks at most; the cap keeps a
 /// wrong path (a log, a device) from being read whole.
@@ -36,12 +38,18 @@ impl FromStr for DiffFormat {
     }
 }
 
-/// Reads, resolves and checks the desired-state file. No message repeats the
-/// path (a secret pasted in its place would be printed back) or a header value.
+/// Reads, resolves and checks the desired-state file (`-` reads standard
+/// input). No message repeats the path (a secret pasted in its place would be
+/// printed back), a URL or a header value.
 pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, String> {
     const INVALID: &str = "invalid desired-state file";
-    let text =
-        read_limited(path).map_err(|e| format!("cannot read the desired-state file: {e}"))?;
+    let text = match path.as_os_str() == "-" {
+        true => read_limited(io::stdin().lock())
+            .map_err(|e| format!("cannot read the desired-state file from standard input: {e}"))?,
+        false => fs::File::open(path)
+            .and_then(read_limited)
+            .map_err(|e| format!("cannot read the desired-state file: {e}"))?,
+    };
     let mut webhooks: Vec<DesiredWebhook> =
         serde_json::from_str(&text).map_err(|e| format!("{INVALID}: {e}"))?;
     for (i, webhook) in webhooks.iter_mut().enumerate() {
@@ -51,8 +59,15 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
             webhook.org_id,
             webhook.event_type
         );
-        webhook.custom_headers =
-            resolve(&webhook.custom_headers).map_err(|e| format!("{INVALID}: {entry}: {e}"))?;
+        let unresolved = |what: &str, (variable, problem)| {
+            format!("{INVALID}: {entry}: {what} uses the environment variable {variable}, which {problem}")
+        };
+        if let Some(url) = expand(&webhook.url).map_err(|e| unresolved("the url", e))? {
+            webhook.url = url;
+            webhook.url_is_secret = true;
+        }
+        webhook.custom_headers = resolve(&webhook.custom_headers)
+            .map_err(|(name, e)| unresolved(&format!("custom header {name}"), e))?;
         if let Some(org_id) = org_id.filter(|&org_id| org_id != webhook.org_id) {
             return Err(format!(
                 "{INVALID}: {entry} is not for organization {org_id}; with --org-id, \
@@ -64,65 +79,174 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
         .map_err(|error| format!("{INVALID}: {}", crate::with_causes(&error)))
 }
 
-fn read_limited(path: &Path) -> io::Result<String> {
-    use std::io::Read;
+fn read_limited(source: impl Read) -> io::Result<String> {
     let mut text = String::new();
-    fs::File::open(path)?
-        .take(FILE_LIMIT)
-        .read_to_string(&mut text)?;
+    source.take(FILE_LIMIT).read_to_string(&mut text)?;
     Ok(text)
 }
 
-/// Replaces each value that is exactly `${NAME}` with the environment variable `NAME`.
-fn resolve(headers: &CustomHeaders) -> Result<CustomHeaders, String> {
+/// A variable that cannot be used, and why: `is not set`, `is empty`.
+type Unresolved = (String, &'static str);
+
+/// Replaces each header value that is exactly `${NAME}` with the environment
+/// variable `NAME`; an error names the header.
+fn resolve(headers: &CustomHeaders) -> Result<CustomHeaders, (String, Unresolved)> {
     // Names are distinct (the file's reader refuses repeats), so collecting keeps every header.
     headers
         .iter()
-        .map(|(name, value)| {
-            let Some(variable) = reference(value) else {
-                return Ok((name, value.to_owned()));
-            };
-            let problem = match env::var(variable) {
-                Ok(value) if !value.is_empty() => return Ok((name, value)),
-                Ok(_) => "is empty",
-                Err(VarError::NotPresent) => "is not set",
-                Err(VarError::NotUnicode(_)) => "is not valid UTF-8",
-            };
-            Err(format!(
-                "custom header {} is read from the environment variable {variable}, which {problem}",
-                printable(name)
-            ))
+        .map(|(name, value)| match reference(value) {
+            Some(variable) => match read_variable(variable) {
+                Ok(value) => Ok((name, value)),
+                Err(e) => Err((name.to_owned(), e)),
+            },
+            None => Ok((name, value.to_owned())),
         })
         .collect()
 }
 
-/// `NAME` when `value` is exactly `${NAME}`, `NAME` a shell variable name.
-fn reference(value: &str) -> Option<&str> {
-    let name = value.strip_prefix("${")?.strip_suffix('}')?;
-    let mut chars = name.chars();
-    let first = chars.next()?;
-    let valid = (first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    valid.then_some(name)
+/// `text` with each `${NAME}` in it replaced by the environment variable
+/// `NAME`, or `None` when it holds no reference.
+fn expand(text: &str) -> Result<Option<String>, Unresolved> {
+    let (mut expanded, mut rest) = (String::new(), text);
+    while let Some((at, variable)) = next_reference(rest) {
+        expanded.push_str(&rest[..at.start]);
+        expanded.push_str(&read_variable(variable)?);
+        rest = &rest[at.end..];
+    }
+    if rest.len() == text.len() {
+        return Ok(None);
+    }
+    expanded.push_str(rest);
+    Ok(Some(expanded))
 }
 
-/// Writes the plan: one line per difference in key order, or one JSON document.
+/// `NAME` when `value` is exactly `${NAME}`.
+fn reference(value: &str) -> Option<&str> {
+    next_reference(value)
+        .filter(|(at, _)| *at == (0..value.len()))
+        .map(|(_, variable)| variable)
+}
+
+/// The first `${NAME}` in `text`, `NAME` a shell variable name, with where it
+/// is; anything else that starts with `${` is text.
+fn next_reference(text: &str) -> Option<(Range<usize>, &str)> {
+    let mut from = 0;
+    while let Some(found) = text[from..].find("${") {
+        let start = from + found;
+        let after = &text[start + 2..];
+        if let Some(name) = after.find('}').map(|end| &after[..end]) {
+            if is_variable_name(name) {
+                return Some((start..start + name.len() + 3, name));
+            }
+        }
+        from = start + 2;
+    }
+    None
+}
+
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn read_variable(variable: &str) -> Result<String, Unresolved> {
+    let problem = match env::var(variable) {
+        Ok(value) if !value.is_empty() => return Ok(value),
+        Ok(_) => "is empty",
+        Err(VarError::NotPresent) => "is not set",
+        Err(VarError::NotUnicode(_)) => "is not valid UTF-8",
+    };
+    Err((variable.to_owned(), problem))
+}
+
+/// Writes the plan: one line per difference in key order, or one JSON
+/// document. Both are read by people in CI logs, so the server's text is
+/// escaped: in the lines by the one rule, in JSON with JSON's own `\u`
+/// escapes, which parse back to the same text.
 pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Result<()> {
     match format {
         DiffFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, plan)?;
+            let formatter = EscapingFormatter(PrettyFormatter::new());
+            plan.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut *out, formatter,
+            ))?;
             out.write_all(b"\n")?;
         }
         DiffFormat::Text => {
             let mut lines = text_lines(plan);
             lines.sort_by(|(a, _), (b, _)| a.cmp(b));
             for (_, line) in lines {
-                writeln!(out, "{}", printable(&line))?;
+                writeln!(out, "{}", escape(&line))?;
             }
         }
     }
     out.flush()
 }
+
+/// serde_json's pretty printer, with every character that
+/// [`needs_escape`] names written as a `\u` escape. serde_json escapes the
+/// C0 controls itself, but not DEL, C1 controls, bidi controls or U+2028.
+struct EscapingFormatter(PrettyFormatter<'static>);
+
+impl Formatter for EscapingFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut kept = 0;
+        for (at, c) in fragment.char_indices().filter(|&(_, c)| needs_escape(c)) {
+            writer.write_all(&fragment.as_bytes()[kept..at])?;
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            kept = at + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[kept..])
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// What the lines say in place of a URL that holds a secret.
+const SECRET_URL: &str = "(secret, not shown)";
 
 /// Each line with its sort key: organization, event type, then `+ - ~ !`.
 fn text_lines(plan: &Plan) -> Vec<((u64, String, u8), String)> {
@@ -130,7 +254,8 @@ fn text_lines(plan: &Plan) -> Vec<((u64, String, u8), String)> {
     let mut lines = Vec::new();
     for create in &plan.creates {
         let (org_id, event_type) = (create.org_id, create.event_type.as_str());
-        let mut line = format!("+ {org_id} {event_type}: url {}", create.url);
+        let url = create.url.as_deref().unwrap_or(SECRET_URL);
+        let mut line = format!("+ {org_id} {event_type}: url {url}");
         if !create.custom_headers.is_empty() {
             line += &format!("; custom headers {}", create.custom_headers.join(", "));
         }
@@ -147,8 +272,19 @@ fn text_lines(plan: &Plan) -> Vec<((u64, String, u8), String)> {
     for update in &plan.updates {
         let (org_id, event_type) = (update.org_id, update.event_type.as_str());
         let mut line = format!("~ {org_id} {event_type}: id {}", update.id);
-        if let Some(url) = &update.url {
-            line += &format!("; url {} -> {}", url.live, url.desired);
+        match &update.url {
+            Some(url) if url.is_secret() => line += &format!("; url differs {SECRET_URL}"),
+            Some(UrlChange {
+                live: Some(live),
+                desired: Some(desired),
+                ..
+            }) => {
+                line += &format!("; url {live} -> {desired}");
+                if live == desired {
+                    line += " (in a query value)";
+                }
+            }
+            _ => {}
         }
         let headers = &update.custom_headers;
         for (names, change) in [
@@ -213,6 +349,17 @@ mod tests {
             "$HOOK", "${}", "${1A}", "${A B}", "x${A}", "${A}x", "${A-b}",
         ] {
             assert_eq!(reference(literal), None, "{literal}");
+        }
+    }
+
+    #[test]
+    fn references_are_found_anywhere_and_anything_else_is_text() {
+        let found = |text| next_reference(text).map(|(at, name)| (at, name.to_owned()));
+        assert_eq!(found("https://h/${A}/x"), Some((10..14, "A".to_owned())));
+        assert_eq!(found("${1}${ B}$${_b2}"), Some((10..16, "_b2".to_owned())));
+        assert_eq!(found("${${A}"), Some((2..6, "A".to_owned())));
+        for text in ["https://h/$A", "${", "${A", "${}", "$ {A}", "{A}"] {
+            assert_eq!(found(text), None, "{text}");
         }
     }
 }

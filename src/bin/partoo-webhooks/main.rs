@@ -13,7 +13,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
+use partoo_webhooks::{text, Client, Error, ListWebhooks, Plan, SANDBOX_URL};
 
 use crate::args::{Command, Connection, DiffArgs, ListArgs, UsageError};
 use crate::output::{Format, Printer};
@@ -47,20 +47,23 @@ fn main() -> ExitCode {
         Err(failure) => failure,
     };
     let (message, status) = match &failure {
-        Failure::Usage(message) => (
-            format!("{message}\nTry '{NAME} --help' for more information."),
-            2,
-        ),
-        Failure::Config(message) => (message.clone(), 2),
-        Failure::Failed(message) => (message.clone(), 1),
+        Failure::Usage(message) => (message, 2),
+        Failure::Config(message) => (message, 2),
+        Failure::Failed(message) => (message, 1),
     };
-    // With standard error gone too, the exit status is all that is left to say it.
-    let _ = writeln!(
-        io::stderr(),
-        "{NAME}: {}",
-        output::printable_lines(&message)
-    );
+    say(&format!("{NAME}: {message}"));
+    if let Failure::Usage(_) = failure {
+        say(&format!("Try '{NAME} --help' for more information."));
+    }
     ExitCode::from(status)
+}
+
+/// Writes one line to standard error. Messages quote the server, the desired
+/// file and the environment, so the line goes through the one rule for text
+/// that reaches a person: any newline, ESC or bidi control in it is escaped.
+fn say(line: &str) {
+    // With standard error gone too, the exit status is all that is left to say it.
+    let _ = writeln!(io::stderr(), "{}", text::escape(line));
 }
 
 /// Runs the command line, and returns the exit status of a success.
@@ -142,8 +145,7 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
 
     let mut stdout = BufWriter::new(io::stdout().lock());
     diff::print(&mut stdout, &plan, diff.format).or_else(output_failure)?;
-    let summary = diff::summary(&plan, desired.webhooks().len(), live.len());
-    let _ = writeln!(io::stderr(), "{summary}");
+    say(&diff::summary(&plan, desired.webhooks().len(), live.len()));
     Ok(if plan.is_empty() { 0 } else { DIFFERENCES })
 }
 

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::str::FromStr;
 
+use partoo_webhooks::text::{escape, mask_query};
 use partoo_webhooks::WebhookItem;
 
 /// How webhooks are printed.
@@ -151,12 +152,19 @@ fn write_csv_row(out: &mut impl Write, item: &WebhookItem) -> io::Result<()> {
 }
 
 /// RFC 4180: a field holding a comma, a quote or a line break is quoted, its
-/// quotes doubled.
+/// quotes doubled. A field that a spreadsheet would read as a formula (one
+/// that starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a
+/// leading `'` first, as OWASP advises against CSV injection: `url` and
+/// `event_type` are the server's text.
 fn csv_field(value: &str) -> Cow<'_, str> {
+    let value = match value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => Cow::Owned(format!("'{value}")),
+        false => Cow::Borrowed(value),
+    };
     if value.contains([',', '"', '\r', '\n']) {
         Cow::Owned(format!("\"{}\"", value.replace('"', "\"\"")))
     } else {
-        Cow::Borrowed(value)
+        value
     }
 }
 
@@ -169,30 +177,15 @@ fn table_row(item: &WebhookItem) -> [String; 6] {
         }
         _ => "-".to_owned(),
     };
+    // The server's text goes to a terminal: escaped, the URL's query values masked.
     [
         item.id.to_string(),
         item.org_id.to_string(),
-        printable(item.event_type.as_str()),
-        printable(&item.created_at),
-        printable(&headers),
-        printable(&item.url),
+        escape(item.event_type.as_str()).into_owned(),
+        escape(&item.created_at).into_owned(),
+        escape(&headers).into_owned(),
+        escape(&mask_query(&item.url)).into_owned(),
     ]
-}
-
-/// The server's strings go to a terminal: control characters could move the
-/// cursor or rewrite the screen, so they are shown as `?`.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
-
-/// [`printable`] for messages, which keep their line breaks.
-pub fn printable_lines(text: &str) -> String {
-    text.split('\n')
-        .map(printable)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn write_table_row<S: AsRef<str>>(
@@ -231,7 +224,17 @@ mod tests {
     }
 
     #[test]
-    fn table_cells_show_control_characters_as_question_marks() {
-        assert_eq!(printable("https://e.x/\u{1b}[2Jx\n"), "https://e.x/?[2Jx?");
+    fn csv_fields_that_a_spreadsheet_would_compute_start_with_a_quote() {
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-1"), "'-1");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"h\",\"x\")"),
+            "\"'=HYPERLINK(\"\"h\"\",\"\"x\"\")\""
+        );
+        assert_eq!(csv_field("a=1"), "a=1");
     }
 }
