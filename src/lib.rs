@@ -112,6 +112,8 @@
 mod client;
 mod config;
 mod custom_headers;
+#[cfg(feature = "verify")]
+pub mod delivery;
 mod desired;
 mod error;
 mod origin;
