@@ -15,8 +15,8 @@
 use std::io::Read;
 
 use partoo_webhooks::delivery::{
-    BusinessEvent, Delivery, DeliveryError, LeadReceived, MessageEvent, Verifier,
-    SIGNATURE_HEADER, TRYOUT_HEADER,
+    BusinessEvent, Delivery, DeliveryError, LeadReceived, MessageEvent, Verifier, SIGNATURE_HEADER,
+    TRYOUT_HEADER,
 };
 use partoo_webhooks::EventType;
 use tiny_http::{Method, Request, Response, Server};
@@ -44,7 +44,11 @@ pub fn serve(server: &Server, verifier: &Verifier) -> usize {
     for mut request in server.incoming_requests() {
         let (status, text) = handle(verifier, &mut request);
         // Debug-quoted: the URL and the payload's text are the sender's.
-        eprintln!("{} {:?}: {status} {text:?}", request.method(), request.url());
+        eprintln!(
+            "{} {:?}: {status} {text:?}",
+            request.method(),
+            request.url()
+        );
         let _ = request.respond(Response::from_string(text).with_status_code(status));
         answered += 1;
     }
@@ -98,7 +102,10 @@ fn dispatch(delivery: &Delivery) -> Result<String, DeliveryError> {
         EventType::MessageCreated | EventType::MessageUpdated => {
             let event: MessageEvent = delivery.payload()?;
             let status = event.message.and_then(|message| message.status);
-            format!("message, status {}", status.map_or("?".into(), |s| s.to_string()))
+            format!(
+                "message, status {}",
+                status.map_or("?".into(), |s| s.to_string())
+            )
         }
         EventType::BusinessCreated | EventType::BusinessUpdated | EventType::BusinessDeleted => {
             let event: BusinessEvent = delivery.payload()?;

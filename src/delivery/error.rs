@@ -120,9 +120,9 @@ impl fmt::Display for DeliveryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DeliveryError::Signature(_) => f.write_str("the delivery's signature was refused"),
-            DeliveryError::Envelope { .. } => f.write_str(
-                "not a delivery: the body is not a JSON object with a string \"type\"",
-            ),
+            DeliveryError::Envelope { .. } => {
+                f.write_str("not a delivery: the body is not a JSON object with a string \"type\"")
+            }
             DeliveryError::Payload { event_type, .. } => write!(
                 f,
                 "the payload of a {:?} delivery does not have the shape asked for",

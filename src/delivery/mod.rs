@@ -302,7 +302,10 @@ mod tests {
 
     #[test]
     fn built_in_keys_are_the_published_pems_and_pass_the_key_checks() {
-        assert_eq!(Verifier::from_pem(PRODUCTION_KEY_PEM), Ok(Verifier::production()));
+        assert_eq!(
+            Verifier::from_pem(PRODUCTION_KEY_PEM),
+            Ok(Verifier::production())
+        );
         assert_eq!(Verifier::from_pem(SANDBOX_KEY_PEM), Ok(Verifier::sandbox()));
         for key in [PRODUCTION_KEY, SANDBOX_KEY] {
             assert_eq!(signature::check_key(&key), Ok(()));

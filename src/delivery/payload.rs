@@ -187,7 +187,9 @@ fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D:
     };
     let json = raw.get();
     match json.starts_with('"') {
-        true => serde_json::from_str(json).map(Some).map_err(D::Error::custom),
+        true => serde_json::from_str(json)
+            .map(Some)
+            .map_err(D::Error::custom),
         false => Ok(Some(json.to_owned())),
     }
 }

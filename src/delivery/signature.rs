@@ -89,7 +89,9 @@ pub(super) fn key_from_pem(pem: &str) -> Result<PublicKey, KeyError> {
             None => return Err(not_pem("no -----END PUBLIC KEY----- line")),
             Some(END) => break,
             Some(line) if line.starts_with("-----") => {
-                return Err(not_pem("the block does not end with -----END PUBLIC KEY-----"))
+                return Err(not_pem(
+                    "the block does not end with -----END PUBLIC KEY-----",
+                ))
             }
             Some(line) => base64.push_str(line),
         }
@@ -151,9 +153,9 @@ pub(super) fn decode_signature(header: Option<&str>) -> Result<Signature, Signat
             signature.copy_from_slice(&bytes[..64]);
             Ok(signature)
         }
-        Ok(_) | Err(DecodeSliceError::OutputSliceTooSmall) => {
-            Err(malformed("it does not decode to the 64 bytes of an Ed25519 signature"))
-        }
+        Ok(_) | Err(DecodeSliceError::OutputSliceTooSmall) => Err(malformed(
+            "it does not decode to the 64 bytes of an Ed25519 signature",
+        )),
         // The engine also refuses the URL-safe alphabet, missing or extra
         // padding, and non-zero bits after the last byte.
         Err(DecodeSliceError::DecodeError(_)) => {
@@ -212,7 +214,10 @@ mod tests {
     #[test]
     fn a_pem_with_explanatory_text_and_crlf_is_read() {
         let key = [7; 32];
-        let text = format!("Partoo's key\r\n{}after\r\n", pem(&key).replace('\n', "\r\n"));
+        let text = format!(
+            "Partoo's key\r\n{}after\r\n",
+            pem(&key).replace('\n', "\r\n")
+        );
         assert_eq!(key_from_pem(&text), Ok(key));
     }
 }
