@@ -5,6 +5,7 @@ pub mod gate;
 pub mod raw;
 #[cfg(feature = "verify")]
 pub mod signing;
+pub mod temp;
 pub mod workers;
 
 use std::sync::{Arc, Mutex};
