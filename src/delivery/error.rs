@@ -13,7 +13,7 @@ use crate::{Cause, EventType};
 /// signed with another key than the verifier's (the sandbox's, say).
 ///
 /// No variant holds the signature or the body, so an error is safe to log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignatureError {
     /// No `X-Partoo-Signature-v1` header, or a blank one.
@@ -48,7 +48,7 @@ impl std::error::Error for SignatureError {}
 /// Why [`Verifier::from_pem`](super::Verifier::from_pem) refused a key.
 ///
 /// No variant repeats the text it was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The text is not one PEM block labelled `PUBLIC KEY`.

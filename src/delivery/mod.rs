@@ -20,7 +20,7 @@
 //!         }
 //!         Err(error) => {
 //!             eprintln!("signed, but {error}");
-//!             return 200; // Partoo's, and sending it again will not change it.
+//!             return 400; // Partoo's own body: sending it again would not help.
 //!         }
 //!     };
 //!     match delivery.event_type() {
@@ -58,7 +58,18 @@
 //!
 //! Partoo documents no timestamp and no replay protection: a delivery
 //! recorded by someone on the path verifies again when sent again. Make the
-//! handling idempotent (Partoo may send a delivery twice anyway).
+//! handling idempotent (Partoo does not rule out sending one twice either).
+//!
+//! # Payloads
+//!
+//! [`LeadReceived`], [`MessageEvent`] and [`BusinessEvent`] hold the fields
+//! Partoo's event reference documents, read as tolerantly as
+//! [`WebhookItem`](crate::WebhookItem): unknown fields are ignored, every
+//! field is optional (absent and `null` read as `None`), identifiers are text
+//! whether Partoo sends strings or numbers, and the enumerations
+//! ([`LeadFieldType`], [`MessageStatus`], [`SenderType`]) keep values they do
+//! not know in `Other`. Anything else is in [`Delivery::payload_json`], or in
+//! a type of your own through [`Delivery::payload`].
 //!
 //! Available with the `verify` feature (on by default).
 

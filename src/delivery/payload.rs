@@ -1,12 +1,5 @@
-//! The payloads of the documented events, read as tolerantly as
-//! [`WebhookItem`](crate::WebhookItem): unknown fields are ignored, every
-//! field is optional (absent and `null` read as `None`), identifiers are text
-//! whether Partoo sends them as strings or numbers, and every enumeration
-//! keeps values it does not know in an `Other` variant.
-//!
-//! Fields as Partoo's event reference documents them; anything else is in
-//! [`Delivery::payload_json`](super::Delivery::payload_json), or in a type of
-//! your own through [`Delivery::payload`](super::Delivery::payload).
+//! The payloads of the documented events; how tolerant they are is said in
+//! the module docs of [`delivery`](super).
 
 use std::convert::Infallible;
 use std::fmt;
