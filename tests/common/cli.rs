@@ -1,6 +1,7 @@
 //! The `partoo-webhooks` binary as a child process, run as a user would.
 
-use std::process::{Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use super::{assert_no_key_piece, KEY};
 
@@ -32,7 +33,25 @@ pub struct Run {
 /// Runs the command to its end; in every test, no piece of the key may be in
 /// its output.
 pub fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("the binary runs");
+    finish(command.output().expect("the binary runs"))
+}
+
+/// [`run`], with `input` on standard input (then closed).
+pub fn run_with_input(command: &mut Command, input: &[u8]) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdin = child.stdin.take().expect("a pipe");
+    // A child that exits before reading all of it closes the pipe: not a failure here.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    finish(child.wait_with_output().expect("the binary ends"))
+}
+
+fn finish(output: Output) -> Run {
     let run = Run {
         status: output.status.code().expect("an exit status, not a signal"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),

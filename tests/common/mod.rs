@@ -3,6 +3,9 @@
 pub mod cli;
 pub mod gate;
 pub mod raw;
+#[cfg(feature = "verify")]
+pub mod signing;
+pub mod temp;
 pub mod workers;
 
 use std::sync::{Arc, Mutex};

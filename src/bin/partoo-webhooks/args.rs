@@ -22,6 +22,7 @@ pub enum Command {
     Version,
     List(ListArgs),
     Diff(DiffArgs),
+    Verify(crate::verify::VerifyArgs),
 }
 
 /// How to reach the API: the options `list` and `diff` share. `None` leaves
@@ -65,12 +66,12 @@ pub fn help() -> String {
         "\
 partoo-webhooks {version}
 Lists the webhook configurations of a Partoo account, or compares them with a
-desired-state file.
+desired-state file; verifies the signature of a delivery.
 
 Usage:
   partoo-webhooks list [options]
   partoo-webhooks diff [options] [--] DESIRED.json
-  partoo-webhooks --help | --version
+{verify_usage}  partoo-webhooks --help | --version
 
 Options of list and diff:
   --sandbox            use the sandbox API, {SANDBOX_URL}
@@ -127,28 +128,31 @@ printed, only their names; nor is a url that uses ${{NAME}}, nor the account's
 url it is compared with (json: null), only whether they differ.
 Exit status: 0 no difference, 3 differences, 1 the API or the network failed
 (or no consistent listing), 2 a usage or file error (nothing was requested).
-
+{verify_help}
 Text for people (table, diff, messages) shows control and invisible characters
 (Unicode Cc, Cf, Zl, Zp: ESC, bidi overrides, zero-width spaces) as escapes
 such as \\u{{202e}}, and every URL query value as ***. -- ends the options.
 ",
         version = env!("CARGO_PKG_VERSION"),
+        verify_usage = crate::verify::USAGE,
+        verify_help = crate::verify::HELP,
     )
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut args = args.into_iter();
     let Some(first) = args.next() else {
-        return Err(usage("missing command: `list` or `diff`"));
+        return Err(usage("missing command: `list`, `diff` or `verify`"));
     };
     match first.to_str() {
         Some("list") => parse_options(args, ListOptions::default()),
         Some("diff") => parse_options(args, DiffOptions::default()),
+        Some("verify") => crate::verify::parse(args),
         Some("--help" | "-h") => Ok(Command::Help),
         Some("--version" | "-V") => Ok(Command::Version),
         Some(option) if option.starts_with('-') => Err(unknown_option(option)),
         Some(_) => Err(usage(format!(
-            "unknown command (the first argument, {NOT_SHOWN}): the commands are `list` and `diff`"
+            "unknown command (the first argument, {NOT_SHOWN}): the commands are `list`, `diff` and `verify`"
         ))),
         None => Err(usage("the command is not valid UTF-8")),
     }

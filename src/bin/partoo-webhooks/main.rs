@@ -1,11 +1,14 @@
 //! `partoo-webhooks`: lists the webhook configurations of a Partoo account from
 //! the shell, page by page as they arrive, or compares them with a
-//! desired-state file. See `partoo-webhooks --help`.
+//! desired-state file; verifies the signature of a delivery. See
+//! `partoo-webhooks --help`.
 #![forbid(unsafe_code)]
 
 mod args;
 mod diff;
 mod output;
+#[cfg_attr(not(feature = "verify"), path = "verify_unavailable.rs")]
+mod verify;
 
 use std::env::{self, VarError};
 use std::fs::File;
@@ -75,6 +78,7 @@ fn run() -> Result<u8, Failure> {
         Command::Version => print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0),
         Command::List(list) => list_webhooks(&list).map(|()| 0),
         Command::Diff(diff) => diff_webhooks(&diff),
+        Command::Verify(verify) => verify::run(&verify),
     }
 }
 
