@@ -111,6 +111,7 @@
 
 mod client;
 mod config;
+mod contract;
 mod custom_headers;
 mod desired;
 mod error;

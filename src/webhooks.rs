@@ -173,6 +173,7 @@ pub struct ListWebhooks {
     client: Client,
     listing: Listing,
     passes: u32,
+    max_items: u64,
 }
 
 impl ListWebhooks {
@@ -184,6 +185,7 @@ impl ListWebhooks {
             client,
             listing: Listing::new("/webhooks", "items", Self::MAX_PER_PAGE),
             passes: snapshot::DEFAULT_PASSES,
+            max_items: snapshot::DEFAULT_MAX_ITEMS,
         }
     }
 
@@ -255,13 +257,27 @@ impl ListWebhooks {
         self
     }
 
+    /// The most webhooks [`snapshot`](Self::snapshot) holds: it fails with
+    /// [`Error::TooManyItems`] as soon as an answer's `count` is larger,
+    /// before keeping anything for them, so that a server announcing billions
+    /// cannot exhaust memory. Far above any real account: Partoo allows one
+    /// webhook per organization and event type. Ignored by
+    /// [`send`](Self::send) and the iterators, which hold one page at a time.
+    ///
+    /// Defaults to 100,000.
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.max_items = items;
+        self
+    }
+
     /// Every webhook of the listing as one `Vec`, from a listing during which
     /// nothing showed the account changing; the listing is made again when
     /// something did, up to [`max_passes`](Self::max_passes) times.
     ///
     /// # What "consistent" guarantees
     /// In the listing returned, every page reported the `count` and the
-    /// `max_page` of the first page, and no webhook id came back twice.
+    /// `max_page` of the first page, no webhook id came back twice, and
+    /// exactly `count` webhooks were listed.
     /// Creating or deleting a webhook between two requests changes `count`
     /// (and may move `max_page`), and shifts webhooks across pages, so that
     /// one is missed or comes back twice: a listing that shows any of these is
@@ -291,10 +307,11 @@ impl ListWebhooks {
     ///
     /// # Errors
     /// The first failed request, as the iterators report it (a failure is not
-    /// a change: it is not listed again), or [`Error::NoConsistentSnapshot`]
+    /// a change: it is not listed again), [`Error::TooManyItems`] past
+    /// [`max_items`](Self::max_items), or [`Error::NoConsistentSnapshot`]
     /// when every listing showed a change.
     pub fn snapshot(self) -> Result<Vec<WebhookItem>, Error> {
-        snapshot::consistent(self.passes, || self.clone().pages())
+        snapshot::consistent(self.passes, self.max_items, || self.clone().pages())
     }
 
     /// Sends one request for the page set with [`page`](Self::page) (or the
