@@ -2,11 +2,19 @@
 //!
 //! Listing is a GET, so asking again is always safe. ureq 3 has no retries of
 //! its own; this module is the whole policy.
+//!
+//! Waits are deadlines, counted from when the failed answer arrived, and the
+//! client has one [`Backoff`] for all its threads: a 429's `Retry-After` holds
+//! back every request of the client and its clones (prefetching workers
+//! included) until it has passed, and a page that failed on a worker is
+//! retried on that same deadline rather than on a new wait.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::config::Sleeper;
 use crate::Error;
 
 /// How failed requests are retried. The defaults live in [`crate::ClientBuilder`].
@@ -27,6 +35,9 @@ pub(crate) struct RetryPolicy {
 pub(crate) struct Failure {
     pub error: Error,
     pub retry_after: Option<Duration>,
+    /// When the answer (or the failure) came: the wait before a retry counts
+    /// from here, wherever the failure waited to be seen.
+    pub at: Instant,
 }
 
 impl From<Error> for Failure {
@@ -34,19 +45,93 @@ impl From<Error> for Failure {
         Failure {
             error,
             retry_after: None,
+            at: Instant::now(),
         }
     }
 }
 
+/// The client's one back-off, shared by its clones and their threads.
+pub(crate) struct Backoff {
+    sleeper: Sleeper,
+    clock: Mutex<Clock>,
+}
+
+#[derive(Default)]
+struct Clock {
+    /// No request starts before this: the deadline of the latest `Retry-After`.
+    until: Option<Instant>,
+    /// The latest deadline waited out. A sleeper may return early (one that
+    /// records waits in a test, or shortens them): the wait was served all the
+    /// same, and is not slept again by the next request or retry.
+    served: Option<Instant>,
+}
+
+/// Waits longer than this are cut to it, so that adding one to an `Instant`
+/// cannot overflow.
+const LONGEST_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `wait` after `at`.
+fn after(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(at)
+}
+
+impl Backoff {
+    pub(crate) fn new(sleeper: Sleeper) -> Self {
+        Backoff {
+            sleeper,
+            clock: Mutex::default(),
+        }
+    }
+
+    fn clock(&self) -> MutexGuard<'_, Clock> {
+        // The lock is never held while sleeping or requesting, so a panic
+        // elsewhere cannot leave the clock half-written.
+        self.clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Holds back every request of the client until `wait` after `at`, the
+    /// arrival of a 429 that asked for it.
+    pub(crate) fn defer(&self, at: Instant, wait: Duration) {
+        let until = after(at, wait);
+        let mut clock = self.clock();
+        clock.until = clock.until.max(Some(until));
+    }
+
+    /// Waits out the client's deadline, if one is set: before every request.
+    pub(crate) fn wait(&self) {
+        let until = self.clock().until;
+        if let Some(until) = until {
+            self.wait_until(until);
+        }
+    }
+
+    /// Sleeps what remains until `until`, unless a wait already served it.
+    pub(crate) fn wait_until(&self, until: Instant) {
+        let remaining = {
+            let clock = self.clock();
+            let now = Instant::now();
+            let now = clock.served.map_or(now, |served| served.max(now));
+            until.saturating_duration_since(now)
+        };
+        if remaining.is_zero() {
+            return;
+        }
+        (self.sleeper)(remaining);
+        let mut clock = self.clock();
+        clock.served = clock.served.max(Some(until));
+    }
+}
+
 impl RetryPolicy {
-    /// Runs `attempt` until it succeeds, fails for good, or retries run out.
+    /// Runs `attempt` until it succeeds, fails for good, or retries run out,
+    /// waiting on `backoff` between attempts.
     ///
     /// `earlier` is the failure of an attempt already made elsewhere (a
     /// prefetching thread); it counts as the first attempt.
     pub(crate) fn run<T>(
         &self,
         page: u32,
-        sleep: &dyn Fn(Duration),
+        backoff: &Backoff,
         mut earlier: Option<Failure>,
         mut attempt: impl FnMut(u32) -> Result<T, Failure>,
     ) -> Result<T, Error> {
@@ -63,12 +148,10 @@ impl RetryPolicy {
             if !failure.error.is_retryable() {
                 return Err(failure.error);
             }
-            let delay = match failure.retry_after {
-                // The caller, not a sleeping build, should decide about long waits.
-                Some(wait) if wait > self.max_retry_after => return Err(failure.error),
-                Some(wait) => wait,
-                None => self.backoff(attempts - 1),
-            };
+            // The caller, not a sleeping build, should decide about long waits.
+            if failure.retry_after > Some(self.max_retry_after) {
+                return Err(failure.error);
+            }
             if attempts > self.max_retries {
                 return Err(match attempts {
                     1 => failure.error,
@@ -78,27 +161,44 @@ impl RetryPolicy {
                     },
                 });
             }
+            let until = after(failure.at, self.wait(attempts - 1, failure.retry_after));
             log::warn!(
                 "page {page}: attempt {attempts} failed ({}); retrying in {} ms",
                 failure.error,
-                delay.as_millis()
+                until.saturating_duration_since(Instant::now()).as_millis()
             );
-            sleep(delay);
+            backoff.wait_until(until);
         }
     }
 
-    /// "Full jitter": a uniform wait in `[0, min(max_delay, base_delay * 2^retry)]`.
-    fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(retry))
-            .min(self.max_delay);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        match nanos {
-            0 => Duration::ZERO,
-            // Each RandomState is freshly keyed, which is randomness enough for jitter.
-            _ => Duration::from_nanos(RandomState::new().hash_one(retry) % nanos),
+    /// How long after a failure its retry starts: the backoff, or the
+    /// server's `Retry-After` when it sent one, but never less than half the
+    /// backoff ceiling, so that `Retry-After: 0` (or a date in the past) is
+    /// no tight loop.
+    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        match retry_after {
+            Some(wait) => wait.max(self.ceiling(retry) / 2),
+            None => self.backoff(retry),
         }
+    }
+
+    /// The backoff ceiling of retry number `retry` (from 0): the base delay
+    /// doubled for each retry before it, up to `max_delay`.
+    fn ceiling(&self, retry: u32) -> Duration {
+        self.base_delay
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max_delay)
+    }
+
+    /// "Equal jitter": a uniform wait in `[ceiling / 2, ceiling]`, random
+    /// enough to spread clients apart, and never near 0.
+    fn backoff(&self, retry: u32) -> Duration {
+        let ceiling = self.ceiling(retry);
+        let floor = ceiling / 2;
+        let spread = u64::try_from((ceiling - floor).as_nanos()).unwrap_or(u64::MAX);
+        // Each RandomState is freshly keyed, which is randomness enough for jitter.
+        let jitter = RandomState::new().hash_one(retry) % spread.saturating_add(1);
+        floor + Duration::from_nanos(jitter)
     }
 }
 
@@ -301,21 +401,85 @@ mod tests {
         }
     }
 
-    #[test]
-    fn backoff_stays_under_its_doubling_ceiling() {
-        let policy = RetryPolicy {
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
             max_retries: 10,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
             max_retry_after: Duration::from_secs(60),
-        };
+        }
+    }
+
+    #[test]
+    fn backoff_stays_between_half_its_doubling_ceiling_and_the_ceiling() {
+        let policy = policy();
         for retry in 0..10 {
             let ceiling = Duration::from_millis((100u64 << retry).min(1000));
             for _ in 0..50 {
-                assert!(policy.backoff(retry) <= ceiling);
+                let wait = policy.backoff(retry);
+                assert!(wait >= ceiling / 2 && wait <= ceiling, "{retry}: {wait:?}");
             }
         }
         let spread: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(3)).collect();
         assert!(spread.len() > 1, "jitter must vary the delay");
+        let none = RetryPolicy {
+            base_delay: Duration::ZERO,
+            ..policy
+        };
+        assert_eq!(none.backoff(2), Duration::ZERO);
+        let huge = RetryPolicy {
+            base_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            ..policy
+        };
+        assert!(huge.backoff(40) >= Duration::MAX / 2);
+    }
+
+    #[test]
+    fn retry_after_is_raised_to_half_the_ceiling_and_honoured_above_it() {
+        let policy = policy();
+        let ms = Duration::from_millis;
+        // Retry 2 has a ceiling of 400 ms.
+        assert_eq!(policy.wait(2, Some(Duration::ZERO)), ms(200));
+        assert_eq!(policy.wait(2, Some(ms(199))), ms(200));
+        assert_eq!(policy.wait(2, Some(ms(201))), ms(201));
+        assert_eq!(policy.wait(0, Some(ms(30_000))), ms(30_000));
+        let jittered = policy.wait(2, None);
+        assert!(jittered >= ms(200) && jittered <= ms(400), "{jittered:?}");
+    }
+
+    /// A backoff whose sleeper records what it is asked instead of sleeping.
+    fn recorded() -> (Backoff, std::sync::Arc<Mutex<Vec<Duration>>>) {
+        let slept = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = slept.clone();
+        let sleeper: Sleeper = std::sync::Arc::new(move |wait| log.lock().unwrap().push(wait));
+        (Backoff::new(sleeper), slept)
+    }
+
+    #[test]
+    fn a_deadline_is_slept_once_whoever_waits_for_it() {
+        let (backoff, slept) = recorded();
+        let at = Instant::now();
+        backoff.defer(at, Duration::from_secs(2));
+        // An earlier deadline does not shorten it.
+        backoff.defer(at, Duration::from_secs(1));
+        backoff.wait();
+        backoff.wait();
+        backoff.wait_until(at + Duration::from_millis(1500));
+        let slept = slept.lock().unwrap().clone();
+        assert_eq!(slept.len(), 1, "{slept:?}");
+        assert!(slept[0] <= Duration::from_secs(2) && slept[0] > Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_later_deadline_sleeps_only_what_the_earlier_one_left() {
+        let (backoff, slept) = recorded();
+        let at = Instant::now();
+        backoff.wait_until(at + Duration::from_secs(2));
+        backoff.wait_until(at + Duration::from_secs(3));
+        let slept = slept.lock().unwrap().clone();
+        assert_eq!(slept.len(), 2);
+        assert_eq!(slept[1], Duration::from_secs(1), "{slept:?}");
+        assert!(after(at, Duration::MAX) > at, "a huge wait saturates");
     }
 }
