@@ -54,6 +54,7 @@ pub struct DiffArgs {
     pub connection: Connection,
     pub format: DiffFormat,
     pub desired: PathBuf,
+    pub max_webhooks: Option<u64>,
 }
 
 /// A command line that cannot be run, with what is wrong in it.
@@ -96,6 +97,8 @@ Options of list:
 
 Options of diff:
   --format FORMAT      text or json [default: text]
+  --max-webhooks N     fail when the account announces more than N webhooks,
+                       before holding them in memory [default: 100000]
 
 The API key comes from the environment variable PARTOO_API_KEY, or from
 --api-key-file; never from a command-line value, which would show in `ps` and
@@ -104,8 +107,8 @@ in the shell's history.
 list: output streams, each page is printed before the next one is requested.
 jsonl and json use the API's field names; csv has a header row and RFC 4180
 quoting; table is for people.
-Exit status: 0 success, 1 the API or the network failed (after printing
-everything received), 2 a usage or configuration error (nothing was requested).
+Exit status: 0 success, 1 the API or the network failed, or the listing ended
+with fewer webhooks than the API's count (after printing everything received), 2 a usage or configuration error (nothing was requested).
 
 diff: compares the account with DESIRED.json, read-only, and prints what to
 change. DESIRED.json is a JSON array of webhooks, one per organization and
@@ -310,6 +313,7 @@ struct DiffOptions {
     connection: Connection,
     format: Option<DiffFormat>,
     desired: Option<PathBuf>,
+    max_webhooks: Option<u64>,
 }
 
 impl Options for DiffOptions {
@@ -329,6 +333,10 @@ impl Options for DiffOptions {
                     usage(format!("invalid {name} '{value}': expected text or json"))
                 })?;
                 set(&mut self.format, name, format)?;
+            }
+            "--max-webhooks" => {
+                let max = number(name, opt.value()?)?;
+                set(&mut self.max_webhooks, name, max)?;
             }
             _ => return Ok(false),
         }
@@ -354,6 +362,7 @@ impl Options for DiffOptions {
             connection: self.connection,
             format: self.format.unwrap_or(DiffFormat::Text),
             desired,
+            max_webhooks: self.max_webhooks,
         }))
     }
 }
