@@ -108,7 +108,8 @@ list: output streams, each page is printed before the next one is requested.
 jsonl and json use the API's field names; csv has a header row and RFC 4180
 quoting; table is for people.
 Exit status: 0 success, 1 the API or the network failed, or the listing ended
-with fewer webhooks than the API's count (after printing everything received), 2 a usage or configuration error (nothing was requested).
+with fewer webhooks than the API's count (after printing everything received),
+2 a usage or configuration error (nothing was requested).
 
 diff: compares the account with DESIRED.json, read-only, and prints what to
 change. DESIRED.json is a JSON array of webhooks, one per organization and
