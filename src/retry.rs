@@ -53,17 +53,9 @@ impl From<Error> for Failure {
 /// The client's one back-off, shared by its clones and their threads.
 pub(crate) struct Backoff {
     sleeper: Sleeper,
-    clock: Mutex<Clock>,
-}
-
-#[derive(Default)]
-struct Clock {
-    /// No request starts before this: the deadline of the latest `Retry-After`.
-    until: Option<Instant>,
-    /// The latest deadline waited out. A sleeper may return early (one that
-    /// records waits in a test, or shortens them): the wait was served all the
-    /// same, and is not slept again by the next request or retry.
-    served: Option<Instant>,
+    /// No request starts before this: the deadline of the latest `Retry-After`,
+    /// until a wait has served it.
+    until: Mutex<Option<Instant>>,
 }
 
 /// Waits longer than this are cut to it, so that adding one to an `Instant`
@@ -79,46 +71,50 @@ impl Backoff {
     pub(crate) fn new(sleeper: Sleeper) -> Self {
         Backoff {
             sleeper,
-            clock: Mutex::default(),
+            until: Mutex::new(None),
         }
     }
 
-    fn clock(&self) -> MutexGuard<'_, Clock> {
+    fn until(&self) -> MutexGuard<'_, Option<Instant>> {
         // The lock is never held while sleeping or requesting, so a panic
-        // elsewhere cannot leave the clock half-written.
-        self.clock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        // elsewhere cannot leave the deadline half-written.
+        self.until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Holds back every request of the client until `wait` after `at`, the
-    /// arrival of a 429 that asked for it.
+    /// arrival of a 429 whose `Retry-After` asked for it.
     pub(crate) fn defer(&self, at: Instant, wait: Duration) {
-        let until = after(at, wait);
-        let mut clock = self.clock();
-        clock.until = clock.until.max(Some(until));
+        let mut until = self.until();
+        *until = (*until).max(Some(after(at, wait)));
     }
 
     /// Waits out the client's deadline, if one is set: before every request.
     pub(crate) fn wait(&self) {
-        let until = self.clock().until;
-        if let Some(until) = until {
-            self.wait_until(until);
-        }
+        self.wait_until(None);
     }
 
-    /// Sleeps what remains until `until`, unless a wait already served it.
-    pub(crate) fn wait_until(&self, until: Instant) {
-        let remaining = {
-            let clock = self.clock();
-            let now = Instant::now();
-            let now = clock.served.map_or(now, |served| served.max(now));
-            until.saturating_duration_since(now)
-        };
-        if remaining.is_zero() {
+    /// Sleeps, once, until both `own` and the client's deadline have passed.
+    ///
+    /// Once the sleeper returns, the deadline it was asked to wait for is
+    /// served, and cleared, even if the sleeper returned early (one that
+    /// records waits in a test, or shortens them): the next request or retry
+    /// does not sleep for it again. A later deadline, set meanwhile by another
+    /// 429, stays.
+    pub(crate) fn wait_until(&self, own: Option<Instant>) {
+        let target = (*self.until()).max(own);
+        let Some(target) = target else {
             return;
+        };
+        let remaining = target.saturating_duration_since(Instant::now());
+        if !remaining.is_zero() {
+            (self.sleeper)(remaining);
         }
-        (self.sleeper)(remaining);
-        let mut clock = self.clock();
-        clock.served = clock.served.max(Some(until));
+        let mut until = self.until();
+        if *until <= Some(target) {
+            *until = None;
+        }
     }
 }
 
@@ -161,24 +157,23 @@ impl RetryPolicy {
                     },
                 });
             }
-            let until = after(failure.at, self.wait(attempts - 1, failure.retry_after));
+            let retry = attempts - 1;
+            // A `Retry-After` honoured here became the client's deadline when
+            // its answer arrived (`Backoff::defer`), which `wait_until` waits
+            // for too: the retry waits for it, on the same deadline as every
+            // other thread, and at least half the ceiling, so that
+            // `Retry-After: 0` (or a date in the past) is no tight loop.
+            let own = match failure.retry_after {
+                Some(_) => self.ceiling(retry) / 2,
+                None => self.backoff(retry),
+            };
+            let own = after(failure.at, own);
             log::warn!(
-                "page {page}: attempt {attempts} failed ({}); retrying in {} ms",
+                "page {page}: attempt {attempts} failed ({}); retrying in {} ms at the earliest",
                 failure.error,
-                until.saturating_duration_since(Instant::now()).as_millis()
+                own.saturating_duration_since(Instant::now()).as_millis()
             );
-            backoff.wait_until(until);
-        }
-    }
-
-    /// How long after a failure its retry starts: the backoff, or the
-    /// server's `Retry-After` when it sent one, but never less than half the
-    /// backoff ceiling, so that `Retry-After: 0` (or a date in the past) is
-    /// no tight loop.
-    fn wait(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        match retry_after {
-            Some(wait) => wait.max(self.ceiling(retry) / 2),
-            None => self.backoff(retry),
+            backoff.wait_until(Some(own));
         }
     }
 
@@ -435,19 +430,6 @@ mod tests {
         assert!(huge.backoff(40) >= Duration::MAX / 2);
     }
 
-    #[test]
-    fn retry_after_is_raised_to_half_the_ceiling_and_honoured_above_it() {
-        let policy = policy();
-        let ms = Duration::from_millis;
-        // Retry 2 has a ceiling of 400 ms.
-        assert_eq!(policy.wait(2, Some(Duration::ZERO)), ms(200));
-        assert_eq!(policy.wait(2, Some(ms(199))), ms(200));
-        assert_eq!(policy.wait(2, Some(ms(201))), ms(201));
-        assert_eq!(policy.wait(0, Some(ms(30_000))), ms(30_000));
-        let jittered = policy.wait(2, None);
-        assert!(jittered >= ms(200) && jittered <= ms(400), "{jittered:?}");
-    }
-
     /// A backoff whose sleeper records what it is asked instead of sleeping.
     fn recorded() -> (Backoff, std::sync::Arc<Mutex<Vec<Duration>>>) {
         let slept = std::sync::Arc::new(Mutex::new(Vec::new()));
@@ -465,21 +447,55 @@ mod tests {
         backoff.defer(at, Duration::from_secs(1));
         backoff.wait();
         backoff.wait();
-        backoff.wait_until(at + Duration::from_millis(1500));
+        backoff.wait_until(Some(at));
         let slept = slept.lock().unwrap().clone();
         assert_eq!(slept.len(), 1, "{slept:?}");
         assert!(slept[0] <= Duration::from_secs(2) && slept[0] > Duration::from_secs(1));
     }
 
     #[test]
-    fn a_later_deadline_sleeps_only_what_the_earlier_one_left() {
+    fn a_retry_waits_for_the_later_of_its_own_wait_and_the_deadline_in_one_sleep() {
         let (backoff, slept) = recorded();
         let at = Instant::now();
-        backoff.wait_until(at + Duration::from_secs(2));
-        backoff.wait_until(at + Duration::from_secs(3));
+        backoff.defer(at, Duration::from_secs(2));
+        backoff.wait_until(Some(at + Duration::from_secs(3)));
+        // The deadline was served by that sleep.
+        backoff.wait();
+        backoff.wait_until(Some(at + Duration::from_secs(1)));
         let slept = slept.lock().unwrap().clone();
-        assert_eq!(slept.len(), 2);
-        assert_eq!(slept[1], Duration::from_secs(1), "{slept:?}");
-        assert!(after(at, Duration::MAX) > at, "a huge wait saturates");
+        assert_eq!(slept.len(), 2, "{slept:?}");
+        assert!(slept[0] > Duration::from_secs(2) && slept[0] <= Duration::from_secs(3));
+        assert!(
+            slept[1] <= Duration::from_secs(1),
+            "its own wait, counted from `at`"
+        );
+    }
+
+    #[test]
+    fn a_deadline_set_during_a_wait_is_not_served_by_it() {
+        let slept = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let backoff = std::sync::Arc::new_cyclic(|me: &std::sync::Weak<Backoff>| {
+            let (me, log) = (me.clone(), slept.clone());
+            let sleeper: Sleeper = std::sync::Arc::new(move |wait| {
+                let mut log = log.lock().unwrap();
+                log.push(wait);
+                if log.len() == 1 {
+                    // Another thread's 429 arrives while this one sleeps.
+                    let backoff = me.upgrade().unwrap();
+                    backoff.defer(Instant::now(), Duration::from_secs(5));
+                }
+            });
+            Backoff::new(sleeper)
+        });
+        backoff.defer(Instant::now(), Duration::from_secs(1));
+        backoff.wait();
+        backoff.wait();
+        let slept = slept.lock().unwrap().clone();
+        assert_eq!(slept.len(), 2, "{slept:?}");
+        assert!(slept[1] > Duration::from_secs(4), "{slept:?}");
+        assert!(
+            after(Instant::now(), Duration::MAX) > Instant::now(),
+            "a huge wait saturates"
+        );
     }
 }
