@@ -233,7 +233,9 @@ mod tests {
     #[test]
     fn huge_numbers_saturate_instead_of_overflowing() {
         let mut contract = Contract::new(u32::MAX, 1, true);
-        contract.receive(u32::MAX, &answer(u32::MAX, u64::MAX, 1)).unwrap();
+        contract
+            .receive(u32::MAX, &answer(u32::MAX, u64::MAX, 1))
+            .unwrap();
         assert_eq!(contract.last_page(), Some(u32::MAX));
         assert!(contract.go_to(u32::MAX).is_ok());
     }

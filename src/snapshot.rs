@@ -25,11 +25,24 @@ pub(crate) const DEFAULT_MAX_ITEMS: u64 = 100_000;
 /// The first sign, in a pass, that the data changed while it ran.
 #[derive(Debug, PartialEq, Eq)]
 enum Change {
-    Count { page: u32, first: u64, now: u64 },
-    MaxPage { page: u32, first: u32, now: u32 },
-    Repeated { page: u32 },
+    Count {
+        page: u32,
+        first: u64,
+        now: u64,
+    },
+    MaxPage {
+        page: u32,
+        first: u32,
+        now: u32,
+    },
+    Repeated {
+        page: u32,
+    },
     /// The pass listed other than `count` distinct items.
-    Total { listed: u64, count: u64 },
+    Total {
+        listed: u64,
+        count: u64,
+    },
 }
 
 impl fmt::Display for Change {
@@ -163,7 +176,10 @@ mod tests {
             listed: 250,
             count: 300,
         };
-        assert_eq!(total.to_string(), "250 items were listed for a count of 300");
+        assert_eq!(
+            total.to_string(),
+            "250 items were listed for a count of 300"
+        );
     }
 
     #[test]

@@ -162,8 +162,8 @@ fn stops_at_a_max_page_that_shrinks_during_the_listing() {
 }
 
 #[test]
-fn an_empty_page_before_its_own_max_page_is_an_error_not_a_clean_end() {
-    // Ending here would report 2 of 6 webhooks as the whole account.
+fn an_empty_page_before_max_page_ends_the_listing_with_incomplete_after_every_item() {
+    // Ending cleanly here would report 2 of 6 webhooks as the whole account.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 3, 6, [1, 2]));
     let empty = mock_page(&server, 2, page(2, 3, 6, []));
@@ -181,19 +181,54 @@ fn an_empty_page_before_its_own_max_page_is_an_error_not_a_clean_end() {
     assert!(
         matches!(
             error,
-            Error::EmptyPage {
-                page: 2,
-                max_page: 3,
+            Error::Incomplete {
+                listed: 2,
                 count: 6
             }
         ),
         "{error:?}"
     );
-    assert!(error.to_string().contains("incomplete"), "{error}");
+    assert!(error.to_string().contains("2 of 6"), "{error}");
+    assert!(error.to_string().contains("list again"), "{error}");
+    assert_eq!(error.page(), None);
     assert!(items.next().is_none());
-    assert_eq!(items.next_page(), Some(2), "resume from the empty page");
+    assert_eq!(items.next_page(), None, "resuming cannot fill the gap");
     first.assert_calls(1);
     empty.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn an_empty_page_before_max_page_is_a_clean_end_once_count_items_were_listed() {
+    // A server whose max_page runs one page ahead of its items.
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 2, [1, 2]));
+    let empty = mock_page(&server, 2, page(2, 3, 2, []));
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(2));
+
+    assert_eq!(listed, [1, 2]);
+    first.assert_calls(1);
+    empty.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_page_short_of_per_page_is_no_error_when_the_count_is_met() {
+    // A server capping per_page at 2 while 3 were asked for.
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 5, [1, 2])),
+        mock_page(&server, 2, page(2, 3, 5, [3, 4])),
+        mock_page(&server, 3, page(3, 3, 5, [5])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(3));
+
+    assert_eq!(listed, [1, 2, 3, 4, 5]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
     stray.assert_calls(0);
 }
 
@@ -231,9 +266,9 @@ fn an_empty_page_with_a_count_of_zero_ends_the_listing() {
 }
 
 #[test]
-fn a_server_whose_max_page_keeps_running_ahead_stops_at_count_plus_one_page() {
+fn a_server_whose_max_page_keeps_running_ahead_stops_after_count_over_per_page_plus_two_pages() {
     // Fresh items on every page, and always one more page announced: without
-    // the count bound this never ends.
+    // the bound this never ends.
     let server = MockServer::start();
     let per_page = 100u64;
     let count = 300;
@@ -254,37 +289,39 @@ fn a_server_whose_max_page_keeps_running_ahead_stops_at_count_plus_one_page() {
         }
     };
 
-    // Pages 1 to 4 fit within count + one page; page 5 would go past it.
-    assert_eq!(listed, (1..=400).collect::<Vec<_>>());
+    // ceil(300 / 100) + 2 = 5 pages; page 6 is not requested.
+    assert_eq!(listed, (1..=500).collect::<Vec<_>>());
     assert!(
         matches!(
             error,
             Error::Runaway {
-                page: 5,
+                page: 6,
                 count: 300,
-                listed: 500
+                max_pages: 5,
+                received: 500
             }
         ),
         "{error:?}"
     );
+    assert_eq!(error.page(), Some(6));
     assert!(items.next().is_none(), "fused after the error");
+    assert_eq!(items.next_page(), None, "not resumable");
     let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
     assert_eq!(calls, [1, 1, 1, 1, 1, 0]);
     stray.assert_calls(0);
 }
 
 #[test]
-fn the_count_bound_error_names_the_page_and_the_count() {
+fn items_past_the_bound_stop_the_listing_duplicates_included() {
+    // A count of 1 at 2 per page allows 3 pages: 6 items. Page 2 holds 5
+    // more, all repeats of page 1: 7 received, though only 2 are distinct.
     let server = MockServer::start();
-    let first = mock_page(&server, 1, page(1, 2, 1, [1, 2]));
-    let second = mock_page(&server, 2, page(2, 3, 1, [3, 4]));
+    let first = mock_page(&server, 1, page(1, 3, 1, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 3, 1, [1, 2, 1, 2, 1]));
     let stray = stray(&server);
     let mut pages = client(&server).list_webhooks().per_page(2).pages();
 
-    let page_1 = pages
-        .next()
-        .expect("page 1")
-        .expect("within count + one page");
+    let page_1 = pages.next().expect("page 1").expect("within the bound");
     let error = pages.next().expect("an error").unwrap_err();
 
     assert_eq!(page_1.items.len(), 2);
@@ -294,11 +331,13 @@ fn the_count_bound_error_names_the_page_and_the_count() {
             Error::Runaway {
                 page: 2,
                 count: 1,
-                listed: 4
+                max_pages: 3,
+                received: 7
             }
         ),
         "{error:?}"
     );
+    assert!(error.to_string().contains("at most 3 pages"), "{error}");
     assert!(pages.next().is_none());
     first.assert_calls(1);
     second.assert_calls(1);
@@ -323,15 +362,31 @@ fn a_count_of_zero_beside_items_does_not_end_the_listing_early() {
 }
 
 #[test]
-fn stops_when_max_page_is_zero() {
+fn stops_when_max_page_is_zero_and_reports_the_items_short_of_count() {
     // count and items still promise more, so only `max_page` can stop it.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 0, 3, [1]));
     let second = mock_page(&server, 2, page(2, 3, 3, [2]));
 
-    let listed = ids(client(&server).list_webhooks().per_page(1));
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .per_page(1)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
 
-    assert_eq!(listed, [1]);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
+    assert!(
+        matches!(
+            outcomes[1],
+            Err(Error::Incomplete {
+                listed: 1,
+                count: 3
+            })
+        ),
+        "{outcomes:?}"
+    );
     first.assert_calls(1);
     second.assert_calls(0);
 }
@@ -436,9 +491,9 @@ fn skips_items_already_listed_when_pages_shift() {
     // a duplicate can also sit on one page.
     let server = MockServer::start();
     let pages = [
-        mock_page(&server, 1, page(1, 3, 8, [1, 2, 3])),
-        mock_page(&server, 2, page(2, 3, 8, [3, 4, 5])),
-        mock_page(&server, 3, page(3, 3, 8, [5, 6, 6])),
+        mock_page(&server, 1, page(1, 3, 6, [1, 2, 3])),
+        mock_page(&server, 2, page(2, 3, 6, [3, 4, 5])),
+        mock_page(&server, 3, page(3, 3, 6, [5, 6, 6])),
     ];
     let stray = stray(&server);
 
