@@ -587,3 +587,140 @@ fn a_max_page_beyond_the_largest_page_number_is_an_error() {
     first.assert_calls(1);
     stray.assert_calls(0);
 }
+
+/// The same 100 webhooks on every page, `count` 100, and always another page
+/// announced: pages 1 to 10 are served.
+fn repeating_server(server: &MockServer) -> Vec<Mock<'_>> {
+    (1..=10u32)
+        .map(|n| mock_page(server, n, page(n, u32::MAX, 100, 1..=100)))
+        .collect()
+}
+
+/// Case 1 of issue 18: `items()` made 47,866 requests in 30 s and was still going.
+#[test]
+fn repeated_pages_stop_with_runaway_after_count_over_per_page_plus_two_requests() {
+    let server = MockServer::start();
+    let mocks = repeating_server(&server);
+    let stray = stray(&server);
+
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
+
+    let (listed, errors): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(Result::is_ok);
+    let listed: Vec<u64> = listed.into_iter().map(Result::unwrap).collect();
+    assert_eq!(listed, (1..=100).collect::<Vec<_>>(), "each once");
+    assert_eq!(errors.len(), 1);
+    let error = errors.into_iter().next().unwrap().unwrap_err();
+    // ceil(100 / 100) + 2 = 3 pages, 300 items received.
+    assert!(
+        matches!(
+            error,
+            Error::Runaway {
+                page: 4,
+                count: 100,
+                max_pages: 3,
+                received: 300
+            }
+        ),
+        "{error:?}"
+    );
+    let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    stray.assert_calls(0);
+}
+
+/// Case 1 of issue 18, with a limit the repeats never reach: `.limit(150)`
+/// never completed either.
+#[test]
+fn repeated_pages_stop_with_runaway_under_a_limit_they_never_reach() {
+    let server = MockServer::start();
+    let mocks = repeating_server(&server);
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().limit(150).items();
+
+    let listed: Vec<u64> = items
+        .by_ref()
+        .take(100)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items.next().expect("an error").unwrap_err();
+
+    assert_eq!(listed, (1..=100).collect::<Vec<_>>());
+    assert!(matches!(error, Error::Runaway { page: 4, .. }), "{error:?}");
+    assert!(items.next().is_none());
+    let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    stray.assert_calls(0);
+}
+
+/// Case 2 of issue 18: `count` 300 over 3 pages, page 2 holding 50 of its
+/// 100; `items()` ended cleanly after 250.
+#[test]
+fn a_short_page_is_not_reported_complete() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 300, 1..=100)),
+        mock_page(&server, 2, page(2, 3, 300, 101..=150)),
+        mock_page(&server, 3, page(3, 3, 300, 201..=300)),
+    ];
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().items();
+
+    let listed: Vec<u64> = items
+        .by_ref()
+        .take(250)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items
+        .next()
+        .expect("an error after every item")
+        .unwrap_err();
+
+    let expected: Vec<u64> = (1..=150).chain(201..=300).collect();
+    assert_eq!(listed, expected, "every item first");
+    assert!(
+        matches!(
+            error,
+            Error::Incomplete {
+                listed: 250,
+                count: 300
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "incomplete listing: 250 of 300 items were listed, so the account may have \
+         changed during the listing; list again, or use snapshot()"
+    );
+    assert!(items.next().is_none());
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_start_page_or_a_limit_skips_the_end_check() {
+    // What a user can do about a server whose count is wrong.
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 9, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 9, [3])),
+    ];
+    let stray = stray(&server);
+
+    let from_page_1 = ids(client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .page(1)
+        .limit(10));
+    let from_page_2 = ids(client(&server).list_webhooks().per_page(2).page(2));
+
+    assert_eq!(from_page_1, [1, 2, 3]);
+    assert_eq!(from_page_2, [3]);
+    let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 2]);
+    stray.assert_calls(0);
+}

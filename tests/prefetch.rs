@@ -407,3 +407,39 @@ fn gated_client_builder(server: &GateServer) -> partoo_webhooks::ClientBuilder {
         .base_url(server.base_url())
         .timeout(Duration::from_secs(60))
 }
+
+/// Case 1 of issue 18 with prefetching: the same 100 webhooks on every page,
+/// `count` 100, `max_page` 4294967295. No page beyond the bound is requested
+/// ahead either.
+#[test]
+fn repeated_pages_are_not_requested_ahead_beyond_the_bound() {
+    let _serial = serial();
+    let server = MockServer::start();
+    let mocks: Vec<Mock<'_>> = (1..=10u32)
+        .map(|n| mock_page(&server, n, page(n, u32::MAX, 100, 1..=100)))
+        .collect();
+
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .prefetch(3)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
+
+    assert_eq!(outcomes.len(), 101, "100 items, then the error");
+    assert!(outcomes[..100].iter().all(Result::is_ok));
+    assert!(
+        matches!(
+            outcomes[100],
+            Err(Error::Runaway {
+                page: 4,
+                max_pages: 3,
+                ..
+            })
+        ),
+        "{:?}",
+        outcomes[100]
+    );
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(calls(&mocks), [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+}
