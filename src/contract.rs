@@ -7,9 +7,9 @@
 //!   duplicates included; `count` is the latest answer's. Retries of a page
 //!   are not pages. The two pages of slack absorb the shifts of an account
 //!   changing during the listing.
-//! - **Complete, or an error.** A listing from page 1 without a limit that
-//!   ends with fewer distinct items than the latest `count` ends with
-//!   [`Error::Incomplete`], after every item.
+//! - **Exact, or an error.** A listing from page 1 without a limit that ends
+//!   having yielded other than the latest `count` distinct items ends with
+//!   [`Error::CountMismatch`], after every item.
 //!
 //! `per_page` here is the page size the server uses: the one asked for, or the
 //! largest page received when that is smaller (a server may cap `per_page`),
@@ -111,7 +111,7 @@ impl Contract {
     /// empty one): a whole listing must have yielded `count` distinct items.
     pub(crate) fn end(&self) -> Result<(), Error> {
         match self.count {
-            Some(count) if self.whole && self.listed < count => Err(Error::Incomplete {
+            Some(count) if self.whole && self.listed != count => Err(Error::CountMismatch {
                 listed: self.listed,
                 count,
             }),
@@ -192,12 +192,14 @@ mod tests {
     }
 
     #[test]
-    fn only_a_whole_listing_short_of_its_count_is_incomplete() {
+    fn only_a_whole_listing_other_than_its_count_is_a_mismatch() {
         for (whole, listed, count, incomplete) in [
             (true, 249, 250, true),
             (true, 250, 250, false),
-            (true, 251, 250, false),
+            (true, 251, 250, true),
+            (true, 0, 0, false),
             (false, 10, 250, false),
+            (false, 251, 250, false),
         ] {
             let mut contract = Contract::new(1, 100, whole);
             contract.receive(1, &answer(1, count, 0)).unwrap();
@@ -206,7 +208,7 @@ mod tests {
             assert_eq!(end.is_err(), incomplete, "{whole} {listed} {count}");
             if let Err(error) = end {
                 assert!(
-                    matches!(error, Error::Incomplete { listed: l, count: c } if l == listed as u64 && c == count),
+                    matches!(error, Error::CountMismatch { listed: l, count: c } if l == listed as u64 && c == count),
                     "{error:?}"
                 );
             }

@@ -176,13 +176,14 @@ pub enum Error {
         /// How many items had been received, duplicates included.
         received: u64,
     },
-    /// A listing of every page ended with fewer distinct items than the
-    /// server's `count`: items were missed, usually because the account
-    /// changed during the listing (an empty page before the announced last one
-    /// ends a listing this way too). Every item received was yielded before
-    /// this error. List again, or use
+    /// A listing of every page ended having yielded other than `count`
+    /// distinct items, `count` being the latest answer's: fewer, and items
+    /// were missed (an empty page before the announced last one ends a
+    /// listing this way too); more, and some were deleted during the listing.
+    /// Usually the account changed while it was listed. Every item received
+    /// was yielded before this error. List again, or use
     /// [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot).
-    Incomplete {
+    CountMismatch {
         /// How many distinct items were listed.
         listed: u64,
         /// The `count` of the latest answer.
@@ -256,7 +257,7 @@ impl Error {
             Error::PageMismatch { requested, .. } => Some(*requested),
             Error::RetriesExhausted { last, .. } => last.page(),
             Error::MissingApiKey | Error::InvalidApiKey { .. } => None,
-            Error::NoConsistentSnapshot { .. } | Error::Incomplete { .. } => None,
+            Error::NoConsistentSnapshot { .. } | Error::CountMismatch { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
             Error::InvalidSetting { .. } => None,
             Error::InvalidRootCerts { .. } => None,
@@ -371,11 +372,20 @@ impl fmt::Display for Error {
                 "stopped at page {page}, past the server's count: a count of {count} \
                  allows at most {max_pages} pages, and {received} items were received"
             ),
-            Error::Incomplete { listed, count } => write!(
-                f,
-                "incomplete listing: {listed} of {count} items were listed, so the account \
-                 may have changed during the listing; list again, or use snapshot()"
-            ),
+            Error::CountMismatch { listed, count } => {
+                if listed < count {
+                    write!(
+                        f,
+                        "incomplete listing: {listed} of {count} items were listed"
+                    )?;
+                } else {
+                    write!(f, "{listed} items were listed for a count of {count}")?;
+                }
+                f.write_str(
+                    "; the account may have changed during the listing: \
+                     list again, or use snapshot()",
+                )
+            }
             Error::TooManyItems { page, count, limit } => write!(
                 f,
                 "page {page} announces {count} items, more than the limit of {limit} \

@@ -86,7 +86,7 @@
 //! - A listing always ends, and never reports a partial listing as complete:
 //!   it goes to at most `ceil(count / per_page) + 2` pages
 //!   ([`Error::Runaway`] past them), and a listing of every page that yields
-//!   fewer items than `count` ends with [`Error::Incomplete`], after every
+//!   other than `count` items ends with [`Error::CountMismatch`], after every
 //!   item. A [`snapshot`](ListWebhooks::snapshot) holds exactly `count`
 //!   webhooks, and at most [`max_items`](ListWebhooks::max_items).
 //! - The key is only ever sent to the base URL's origin: a redirect elsewhere

@@ -30,14 +30,16 @@ use crate::{Client, Error, Page};
 ///   requests no page beyond the bound either. Past it: [`Error::Runaway`].
 ///   `per_page` is the one asked for, or the size of the largest page
 ///   received when the server caps it lower.
-/// - **It is complete, or ends with an error.** A listing from page 1 without
-///   a limit that ends (below) having yielded fewer distinct items than
-///   `count` yields [`Error::Incomplete`] after all its items: items were
-///   missed, usually because the account changed during the listing. List
-///   again, or use [`snapshot`](crate::ListWebhooks::snapshot). A page shorter
-///   than `per_page` is not an error by itself (a server may cap `per_page`).
+/// - **It is complete and exact, or ends with an error.** A listing from
+///   page 1 without a limit that ends (below) having yielded other than
+///   `count` distinct items yields [`Error::CountMismatch`] after all its
+///   items: fewer, and items were missed; more, and some were deleted
+///   meanwhile; usually because the account changed during the listing.
+///   List again, or use [`snapshot`](crate::ListWebhooks::snapshot). A page
+///   shorter than `per_page` is not an error by itself (a server may cap
+///   `per_page`): the end check is what catches a gap.
 ///
-/// It ends (`None`, or that [`Error::Incomplete`] first) after yielding the
+/// It ends (`None`, or that [`Error::CountMismatch`] first) after yielding the
 /// page that:
 /// - is numbered `max_page` or above (the `max_page` of the latest answer,
 ///   which may grow or shrink during a listing), or
@@ -59,7 +61,7 @@ use crate::{Client, Error, Page};
 /// The end check trusts `count`, which Partoo documents as the number of
 /// resources matching the request. Should a server's `count` ever be wrong,
 /// the items are all there before the error: keep them and ignore
-/// [`Error::Incomplete`], or list with [`page`](crate::ListWebhooks::page) or
+/// [`Error::CountMismatch`], or list with [`page`](crate::ListWebhooks::page) or
 /// a limit, which skip the check.
 ///
 /// Items whose id was already yielded among the latest 256 items (at least)
@@ -134,7 +136,7 @@ impl<T, K: Hash + Ord> Pages<T, K> {
     /// The page the listing would request next, or the page a request failed
     /// on: resume an interrupted listing with
     /// [`.page(n)`](crate::ListWebhooks::page). `None` once the listing has
-    /// ended, [`Error::Runaway`] and [`Error::Incomplete`] included: resuming
+    /// ended, [`Error::Runaway`] and [`Error::CountMismatch`] included: resuming
     /// would not mend those, listing again may.
     pub fn next_page(&self) -> Option<u32> {
         match self.state {

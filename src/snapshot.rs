@@ -104,8 +104,8 @@ where
     while let Some(received) = pages.next() {
         let received = match received {
             Ok(received) => received,
-            // The pager's end check: fewer items than `count`.
-            Err(Error::Incomplete { listed, count }) => {
+            // The pager's end check: other than `count` items.
+            Err(Error::CountMismatch { listed, count }) => {
                 return Ok(Err(Change::Total { listed, count }))
             }
             Err(error) => return Err(error),

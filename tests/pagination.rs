@@ -181,7 +181,7 @@ fn an_empty_page_before_max_page_ends_the_listing_with_incomplete_after_every_it
     assert!(
         matches!(
             error,
-            Error::Incomplete {
+            Error::CountMismatch {
                 listed: 2,
                 count: 6
             }
@@ -251,15 +251,39 @@ fn an_empty_page_at_or_past_its_max_page_ends_the_listing() {
 }
 
 #[test]
-fn an_empty_page_with_a_count_of_zero_ends_the_listing() {
+fn an_empty_page_with_a_count_of_zero_ends_the_listing_with_a_mismatch_after_the_items() {
+    // The account was emptied during the listing: webhook 1 is gone, yet was
+    // listed.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 3, 2, [1]));
     let emptied = mock_page(&server, 2, page(2, 3, 0, []));
     let stray = stray(&server);
 
-    let listed = ids(client(&server).list_webhooks().per_page(1));
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .per_page(1)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
 
-    assert_eq!(listed, [1]);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
+    let error = outcomes[1].as_ref().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::CountMismatch {
+                listed: 1,
+                count: 0
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "1 items were listed for a count of 0; the account may have changed during \
+         the listing: list again, or use snapshot()"
+    );
     first.assert_calls(1);
     emptied.assert_calls(1);
     stray.assert_calls(0);
@@ -380,7 +404,7 @@ fn stops_when_max_page_is_zero_and_reports_the_items_short_of_count() {
     assert!(
         matches!(
             outcomes[1],
-            Err(Error::Incomplete {
+            Err(Error::CountMismatch {
                 listed: 1,
                 count: 3
             })
@@ -684,7 +708,7 @@ fn a_short_page_is_not_reported_complete() {
     assert!(
         matches!(
             error,
-            Error::Incomplete {
+            Error::CountMismatch {
                 listed: 250,
                 count: 300
             }
@@ -693,8 +717,8 @@ fn a_short_page_is_not_reported_complete() {
     );
     assert_eq!(
         error.to_string(),
-        "incomplete listing: 250 of 300 items were listed, so the account may have \
-         changed during the listing; list again, or use snapshot()"
+        "incomplete listing: 250 of 300 items were listed; the account may have \
+         changed during the listing: list again, or use snapshot()"
     );
     assert!(items.next().is_none());
     pages.iter().for_each(|mock| mock.assert_calls(1));

@@ -250,7 +250,7 @@ fn an_empty_page_before_max_page_ends_incomplete_despite_pages_requested_ahead()
     assert!(
         matches!(
             error,
-            Error::Incomplete {
+            Error::CountMismatch {
                 listed: 3,
                 count: 15
             }

@@ -491,3 +491,32 @@ fn retry_after_of_the_largest_number_fails_at_once_with_that_wait() {
     limited.assert_calls(1);
     ok.assert_calls(0);
 }
+
+#[test]
+fn a_retry_after_holds_back_the_next_request_of_every_clone() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "5")], 1);
+    let second = mock_page(&server, 2, page(2, 2, 2, [2]));
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let clone = client.clone();
+
+    let error = failure(client.list_webhooks().page(1).send());
+    let waits_before = sleeps.delays().len();
+    let received = clone.list_webhooks().page(2).send().unwrap();
+
+    assert!(
+        matches!(error, Error::RateLimited { page: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(waits_before, 0, "no retry, so no wait for the first");
+    assert_eq!(received.items.len(), 1);
+    // The clone's request waited for the deadline the 429 set.
+    assert_one_wait_of_at_most(&sleeps, Duration::from_secs(5));
+    limited.assert_calls(1);
+    second.assert_calls(1);
+}

@@ -281,11 +281,15 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
         let flag = name.replace('_', "-");
         return Failure::Usage(format!("invalid --{flag} {value}: expected {expected}"));
     }
-    if let Error::Incomplete { listed, count } = error {
+    if let Error::CountMismatch { listed, count } = error {
         // The library's advice names its API; this is the command's.
+        let what = match listed < count {
+            true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
+            false => format!("{listed} webhooks were listed for a count of {count}"),
+        };
         return Failure::Failed(format!(
-            "incomplete listing: {listed} of {count} webhooks were listed (all printed); \
-             the account may have changed during the listing: run the command again"
+            "{what} (all printed); the account may have changed during the listing: \
+             run the command again"
         ));
     }
     let fix = match error.status() {
