@@ -99,7 +99,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
-    /// The request did not complete in time. Retried.
+    /// The request did not complete in time: a phase of it, or the budget
+    /// that an attempt's redirect hops share
+    /// ([`ClientBuilder::timeout`](crate::ClientBuilder::timeout)). Retried.
     ///
     /// Which phase ran out (connecting, waiting for the answer, reading the
     /// body) is said by the [`source`](std::error::Error::source).

@@ -198,7 +198,9 @@ impl ListWebhooks {
     }
 
     /// The page [`send`](Self::send) asks for, or the first page of an iteration
-    /// (to resume a listing from [`Items::next_page`]). Must be 1 or more.
+    /// (to resume a listing from [`Items::next_page`]). Must be 1 or more. An
+    /// iteration from a later page is not checked against `count` at its end
+    /// (see [`Pages`] under "When it stops"); its bound counts from this page.
     ///
     /// Defaults to none, which the server reads as 1.
     pub fn page(mut self, page: u32) -> Self {
@@ -220,6 +222,8 @@ impl ListWebhooks {
     /// The most webhooks an iteration yields. Unlike `.items().take(n)`, it also
     /// keeps [`prefetch`](Self::prefetch) from requesting pages that could not
     /// be used; the page that completes the limit is cut to it. 0 sends nothing.
+    /// A limited iteration is still bounded by `count`, but its end is not
+    /// checked against it (see [`Pages`] under "When it stops").
     /// Ignored by [`send`](Self::send).
     ///
     /// Defaults to none: the iteration runs to the last page.
