@@ -206,7 +206,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
     }
 
     /// Keeps pages after `page`, up to `max_page`, in flight, as many as
-    /// `prefetch` allows and the limit can use.
+    /// `prefetch` allows, the limit can use and the contract's bound permits.
     fn prefetch(&mut self, page: u32, max_page: u32) {
         if self.listing.prefetch == 0 {
             return;
