@@ -315,6 +315,45 @@ mod tests {
     }
 
     #[test]
+    fn refuses_each_field_out_of_its_range_alone() {
+        // Each value breaks one rule and keeps the others.
+        for bad in [
+            "Sun, 06 Nov 1994 08:49:37:00 GMT",
+            "Sun, 00 Nov 1994 08:49:37 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Wed, 31 Dec 1969 23:59:59 GMT",
+            "Sun, 06 Nov 1994 24:49:37 GMT",
+            "Sun, 06 Nov 1994 08:60:37 GMT",
+            "Sun, 06 Nov 1994 08:49:61 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
+        // The largest value of each field is still a date.
+        assert_eq!(
+            parse_http_date("Sun, 31 Dec 1995 23:59:59 GMT"),
+            Some(820_454_399)
+        );
+    }
+
+    #[test]
+    fn two_digit_years_are_read_as_rfc_9110_says() {
+        // Below 70: this century; from 70: the last one (RFC 850 dates).
+        assert_eq!(
+            parse_http_date("Tuesday, 29-Feb-28 23:59:59 GMT"),
+            Some(1_835_481_599)
+        );
+        assert_eq!(parse_http_date("Thursday, 01-Jan-70 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Saturday, 31-Dec-69 23:59:59 GMT"),
+            Some(3_155_759_999)
+        );
+        assert_eq!(
+            parse_http_date("Friday, 31-Dec-99 23:59:59 GMT"),
+            Some(946_684_799)
+        );
+    }
+
+    #[test]
     fn retry_after_in_seconds_or_as_a_date() {
         let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(
@@ -493,9 +532,13 @@ mod tests {
         let slept = slept.lock().unwrap().clone();
         assert_eq!(slept.len(), 2, "{slept:?}");
         assert!(slept[1] > Duration::from_secs(4), "{slept:?}");
-        assert!(
-            after(Instant::now(), Duration::MAX) > Instant::now(),
-            "a huge wait saturates"
-        );
+    }
+
+    #[test]
+    fn a_wait_is_exact_up_to_a_century_and_cut_there() {
+        let at = Instant::now();
+        let decade = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+        assert_eq!(after(at, decade), at + decade);
+        assert_eq!(after(at, Duration::MAX), at + LONGEST_WAIT);
     }
 }

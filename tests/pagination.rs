@@ -748,3 +748,45 @@ fn a_start_page_or_a_limit_skips_the_end_check() {
     assert_eq!(calls, [1, 2]);
     stray.assert_calls(0);
 }
+
+#[test]
+fn size_hint_is_what_the_current_page_still_holds() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 1, 3, [1, 2, 3]));
+    let mut items = client(&server).list_webhooks().items();
+
+    let before = items.size_hint();
+    items.next().unwrap().unwrap();
+    let after_one = items.size_hint();
+
+    // Nothing is known of pages not received, so no upper bound.
+    assert_eq!(before, (0, None));
+    assert_eq!(after_one, (2, None));
+    first.assert_calls(1);
+}
+
+#[test]
+fn duplicates_counts_the_items_left_out_and_debug_shows_the_state() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 4, [1, 2, 3])),
+        mock_page(&server, 2, page(2, 2, 4, [3, 2, 4])),
+    ];
+    let mut listing = client(&server).list_webhooks().per_page(3).pages();
+
+    listing.next().unwrap().unwrap();
+    let second = listing.next().unwrap().unwrap();
+
+    assert_eq!(second.items.len(), 1, "only webhook 4 is new");
+    assert_eq!(listing.duplicates(), 2);
+    let debug = format!("{listing:?}");
+    for part in ["Pages", "listing", "state", "contract", "count: Some(4)"] {
+        assert!(debug.contains(part), "{part} not in {debug}");
+    }
+    common::assert_no_key_piece(&debug);
+    let items = client(&server).list_webhooks().per_page(3).items();
+    let debug = format!("{items:?}");
+    assert!(debug.starts_with("Items { pages: Pages {"), "{debug}");
+    assert!(debug.contains("buffered: 0"), "{debug}");
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+}

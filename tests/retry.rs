@@ -520,3 +520,23 @@ fn a_retry_after_holds_back_the_next_request_of_every_clone() {
     limited.assert_calls(1);
     second.assert_calls(1);
 }
+
+#[test]
+fn a_retry_after_equal_to_the_ceiling_is_waited_out() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "7")], 1);
+    let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retry_after(Duration::from_secs(7))
+        .build()
+        .unwrap();
+
+    let received = client.list_webhooks().page(1).send().unwrap();
+
+    assert_eq!(received.items.len(), 1);
+    assert_one_wait_of_at_most(&sleeps, Duration::from_secs(7));
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+}
