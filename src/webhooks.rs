@@ -235,7 +235,8 @@ impl ListWebhooks {
     /// While iterating, keeps up to `pages` following pages in flight, once the
     /// first page has revealed `max_page`, on as many worker threads (started
     /// when first needed, and reused for the whole listing). Items still come
-    /// strictly in page order, and every stop rule still holds. At most
+    /// strictly in page order, and every stop rule still holds: no page beyond
+    /// the listing's bound (see [`Pages`]) is requested ahead. At most
     /// [`MAX_PREFETCH`](crate::MAX_PREFETCH) (16) pages: a larger value counts as that.
     ///
     /// This hides latency on long listings, at the cost of up to `pages` extra
@@ -244,7 +245,8 @@ impl ListWebhooks {
     /// iterator returns at once: requests in flight finish in the background
     /// (within the client's timeout) and their pages are discarded. Partoo allows 300 requests per
     /// minute per organization: a high value on a fast network reaches that
-    /// sooner, and the resulting 429s are retried with backoff.
+    /// sooner: the resulting 429s are retried with backoff, and a
+    /// `Retry-After` holds back every worker until it has passed.
     ///
     /// Defaults to 0: one request at a time, on the caller's thread.
     pub fn prefetch(mut self, pages: usize) -> Self {
