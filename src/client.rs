@@ -14,7 +14,7 @@ use crate::config::{ApiKey, Config, Phases};
 use crate::origin::{self, Origin};
 use crate::pagination::{PageRequest, PageSeed};
 use crate::redact;
-use crate::retry::{parse_retry_after, Failure};
+use crate::retry::{parse_retry_after, Backoff, Failure};
 use crate::tls;
 use crate::{ClientBuilder, Error, ListWebhooks, Page, MAX_PREFETCH};
 
@@ -24,9 +24,14 @@ const API_KEY_HEADER: &str = "x-APIKey";
 const MAX_REDIRECTS: usize = 5;
 /// How much of an error body is read to find the server's message.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+/// The most room made for a body before its bytes arrive, whatever its
+/// `Content-Length` says: a larger body grows the buffer as it comes.
+const FIRST_BODY_BUFFER: u64 = 1024 * 1024;
 
 /// A blocking client of the Partoo API. Cheap to clone; clones share one
-/// connection pool.
+/// connection pool, and one back-off: after a 429 whose `Retry-After` it
+/// honours, no request of the client or of its clones starts before that
+/// wait has passed.
 ///
 /// ```no_run
 /// let client = partoo_webhooks::Client::from_env()?;
@@ -45,6 +50,7 @@ struct Inner {
     api_key: ApiKey,
     origin: Origin,
     config: Config,
+    backoff: Backoff,
 }
 
 impl fmt::Debug for Client {
@@ -135,6 +141,7 @@ impl Client {
                 agent,
                 api_key,
                 origin,
+                backoff: Backoff::new(config.sleeper.clone()),
                 config,
             }),
         })
@@ -159,31 +166,64 @@ impl Client {
         buf: &mut Vec<u8>,
         earlier: Option<Failure>,
     ) -> Result<Page<T>, Error> {
-        let config = &self.inner.config;
-        config
+        let inner = &self.inner;
+        inner
+            .config
             .retry
-            .run(request.page, &*config.sleeper, earlier, |attempt| {
+            .run(request.page, &inner.backoff, earlier, |attempt| {
                 self.attempt(request, attempt, buf)
             })
     }
 
-    /// One attempt at a page, following same-origin redirects.
+    /// Waits out the client's back-off, if a 429 set one.
+    pub(crate) fn wait_for_backoff(&self) {
+        self.inner.backoff.wait();
+    }
+
+    /// One attempt at a page, following same-origin redirects, after the
+    /// client's back-off. The attempt has one `timeout` budget, which its
+    /// redirect hops share: each hop gets what the earlier ones left.
     pub(crate) fn attempt<T: DeserializeOwned>(
         &self,
         request: &PageRequest,
         attempt: u32,
         buf: &mut Vec<u8>,
     ) -> Result<Page<T>, Failure> {
+        self.wait_for_backoff();
+        let config = &self.inner.config;
         let page = request.page;
+        let deadline = Instant::now() + config.timeout;
         let mut url = request.url.clone();
-        for _ in 0..=MAX_REDIRECTS {
+        for hop in 0..=MAX_REDIRECTS {
             let started = Instant::now();
-            let result = self
+            let mut get = self
                 .inner
                 .agent
                 .get(&url)
-                .header(API_KEY_HEADER, self.inner.api_key.0.clone())
-                .call();
+                .header(API_KEY_HEADER, self.inner.api_key.0.clone());
+            if hop > 0 {
+                // The agent's limits are those of a whole budget; a later hop
+                // gets the phases of what is left of it.
+                let left = deadline.saturating_duration_since(started);
+                if left.is_zero() {
+                    return Err(Failure::from(Error::Timeout {
+                        page,
+                        source: "the attempt's time ran out while following redirects".into(),
+                    }));
+                }
+                let phases = Phases::of(config.connect_timeout, left);
+                get = get
+                    .config()
+                    .timeout_connect(Some(phases.connect))
+                    .timeout_send_request(Some(phases.send_request))
+                    .timeout_recv_response(Some(phases.recv_response))
+                    .timeout_recv_body(Some(phases.recv_body))
+                    .timeout_per_read(phases.per_read)
+                    .timeout_per_write(phases.per_write)
+                    .build();
+            }
+            let result = get.call();
+            let arrived = Instant::now();
             if log::log_enabled!(log::Level::Debug) {
                 let outcome = match &result {
                     Ok(response) => response.status().as_u16().to_string(),
@@ -192,7 +232,7 @@ impl Client {
                 log::debug!(
                     "GET {} -> {outcome} (page {page}, attempt {attempt}, {} ms)",
                     path_and_query(&url),
-                    started.elapsed().as_millis()
+                    arrived.duration_since(started).as_millis()
                 );
             }
             let mut response = result.map_err(|e| self.transport_error(page, e))?;
@@ -212,8 +252,19 @@ impl Client {
                 .get("retry-after")
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| parse_retry_after(value, SystemTime::now()));
+            if let (429, Some(wait)) = (status, retry_after) {
+                // A wait longer than the ceiling fails the request instead:
+                // it is the caller's to decide, not the client's to impose.
+                if wait <= config.retry.max_retry_after {
+                    self.inner.backoff.defer(arrived, wait);
+                }
+            }
             let error = self.status_error(page, status, retry_after, response.body_mut());
-            return Err(Failure { error, retry_after });
+            return Err(Failure {
+                error,
+                retry_after,
+                at: arrived,
+            });
         }
         Err(Failure::from(Error::Redirect {
             page,
@@ -231,14 +282,20 @@ impl Client {
         if announced.is_some_and(|length| length > limit) {
             return Err(Error::BodyTooLarge { page, limit });
         }
-        // One byte more than announced, to see the end without growing.
+        // One byte more than announced, to see the end without growing; but
+        // the server's word makes room for 1 MiB at most, the bytes for more.
         let wanted = announced.map_or(16 * 1024, |length| length.saturating_add(1));
+        let first = usize::try_from(wanted.min(FIRST_BODY_BUFFER)).unwrap_or(usize::MAX);
+        let most = usize::try_from(wanted).unwrap_or(usize::MAX);
         let mut reader = body.with_config().limit(limit).reader();
         let mut length = 0;
         loop {
             if length == buf.len() {
-                let room = usize::try_from(wanted).unwrap_or(usize::MAX);
-                buf.resize(room.max(length * 2).max(length + 1), 0);
+                let room = match length {
+                    0 => first,
+                    _ => length.saturating_mul(2).min(most),
+                };
+                buf.resize(room.max(length + 1), 0);
             }
             match reader.read(&mut buf[length..]) {
                 Ok(0) => return Ok(length),

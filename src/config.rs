@@ -257,9 +257,12 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest one request may take, from connecting to the last byte of the
-    /// body. A server that stalls or drips its answer fails with [`Error::Timeout`]
-    /// (and is retried, as configured).
+    /// The longest one attempt at a page may take: from connecting to the last
+    /// byte of the body, across the same-origin redirects it follows, which
+    /// share this one budget (each hop gets what the earlier ones left). A
+    /// server that stalls or drips its answer fails with [`Error::Timeout`]
+    /// (and is retried, as configured: each retry is a new attempt with a
+    /// budget of its own; the waits between attempts are not part of it).
     ///
     /// The budget is shared among the phases of the request, each with its own
     /// limit, and the limits add up to it. Connecting gets
@@ -270,9 +273,10 @@ impl ClientBuilder {
     /// earlier phase finished early; so does a single wait for data that lasts
     /// the whole of its phase's share (1 ms less, exactly).
     ///
-    /// Resolving the host name is left to the system's resolver and its own
-    /// limits (`timeout` and `attempts` in `/etc/resolv.conf`): bounding it here
-    /// would take a thread per request.
+    /// Not bounded by it: resolving the host name, which is left to the
+    /// system's resolver and its own limits (`timeout` and `attempts` in
+    /// `/etc/resolv.conf`), since bounding it here would take a thread per
+    /// request.
     ///
     /// Longer than a hundred years counts as a hundred years.
     ///
@@ -313,7 +317,11 @@ impl ClientBuilder {
 
     /// The backoff ceiling of the first retry. The ceiling doubles with each retry,
     /// up to [`retry_max_delay`](Self::retry_max_delay), and the actual wait is
-    /// drawn uniformly below it ("full jitter").
+    /// drawn uniformly between half the ceiling and the ceiling ("equal
+    /// jitter"), counted from when the failed answer arrived. Half the ceiling
+    /// is also the least a retry waits after a `Retry-After` (a shorter one,
+    /// such as 0 or a date in the past, is raised to it), so that no retry is
+    /// a tight loop.
     ///
     /// Defaults to 500 milliseconds.
     pub fn retry_base_delay(mut self, delay: Duration) -> Self {
@@ -333,6 +341,12 @@ impl ClientBuilder {
     /// When the server asks for longer, the request fails at once with
     /// [`Error::RateLimited`] carrying the wait, so the caller decides.
     ///
+    /// A wait it honours is one deadline for the whole client, counted from
+    /// when the 429 arrived: no request of the client, of its clones or of
+    /// their prefetching threads starts before it, and pages that failed
+    /// meanwhile are retried on that same deadline, not each after a wait of
+    /// its own.
+    ///
     /// Defaults to 60 seconds.
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.config.retry.max_retry_after = wait;
@@ -340,7 +354,9 @@ impl ClientBuilder {
     }
 
     /// What the client calls to wait between attempts, given the delay. Useful to
-    /// record or shorten waits in tests, or to wait on something else.
+    /// record or shorten waits in tests, or to wait on something else. A wait
+    /// it returns from early counts as served all the same: the client does not
+    /// ask again for the same deadline.
     ///
     /// Defaults to [`std::thread::sleep`].
     pub fn sleeper(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {

@@ -103,7 +103,9 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
-    /// The request did not complete in time. Retried.
+    /// The request did not complete in time: a phase of it, or the budget
+    /// that an attempt's redirect hops share
+    /// ([`ClientBuilder::timeout`](crate::ClientBuilder::timeout)). Retried.
     ///
     /// Which phase ran out (connecting, waiting for the answer, reading the
     /// body) is said by the [`source`](std::error::Error::source).
@@ -162,28 +164,48 @@ pub enum Error {
         /// The `page` in the server's answer.
         received: u32,
     },
-    /// The server kept announcing more pages after the listing had already
-    /// yielded more items than the server's `count` plus one page.
+    /// The listing went past what the server's `count` allows: more pages
+    /// than `ceil(count / per_page) + 2`, or more items (duplicates included)
+    /// than those pages hold, `count` being that of the latest answer.
     ///
-    /// A server whose `max_page` runs ahead of `page` would otherwise be listed
-    /// forever.
+    /// A server whose `max_page` runs ahead of `page`, or that repeats the
+    /// same page, would otherwise be listed forever. See [`Pages`](crate::Pages)
+    /// under "When it stops".
     Runaway {
-        /// The page that went past the bound.
+        /// The page the listing stopped at: not requested when the page bound
+        /// stopped it, received but not yielded when the item bound did.
         page: u32,
-        /// The `count` of that page.
+        /// The `count` of the latest answer.
         count: u64,
-        /// How many items the listing had yielded, with that page.
-        listed: u64,
+        /// The most pages that `count` allows this listing.
+        max_pages: u64,
+        /// How many items had been received, duplicates included.
+        received: u64,
     },
-    /// A page came back empty before the `max_page` that same answer announced:
-    /// the listing is incomplete, and is not reported as complete.
-    EmptyPage {
-        /// The empty page.
+    /// A listing of every page ended having yielded other than `count`
+    /// distinct items, `count` being the latest answer's: fewer, and items
+    /// were missed (an empty page before the announced last one ends a
+    /// listing this way too); more, and some were deleted during the listing.
+    /// Usually the account changed while it was listed. Every item received
+    /// was yielded before this error. List again, or use
+    /// [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot).
+    CountMismatch {
+        /// How many distinct items were listed.
+        listed: u64,
+        /// The `count` of the latest answer.
+        count: u64,
+    },
+    /// An answer of [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot)
+    /// announced more items than it may hold
+    /// ([`ListWebhooks::max_items`](crate::ListWebhooks::max_items)); nothing
+    /// was allocated for them.
+    TooManyItems {
+        /// The page whose answer announced them.
         page: u32,
-        /// The `max_page` of that answer.
-        max_page: u32,
         /// The `count` of that answer.
         count: u64,
+        /// The most items the snapshot may hold.
+        limit: u64,
     },
     /// Every listing of [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot)
     /// showed the webhooks changing while it ran. No request failed.
@@ -237,11 +259,11 @@ impl Error {
             | Error::Certificate { page, .. }
             | Error::Redirect { page, .. }
             | Error::Runaway { page, .. }
-            | Error::EmptyPage { page, .. } => Some(*page),
+            | Error::TooManyItems { page, .. } => Some(*page),
             Error::PageMismatch { requested, .. } => Some(*requested),
             Error::RetriesExhausted { last, .. } => last.page(),
             Error::MissingApiKey | Error::InvalidApiKey { .. } => None,
-            Error::NoConsistentSnapshot { .. } => None,
+            Error::NoConsistentSnapshot { .. } | Error::CountMismatch { .. } => None,
             Error::InvalidBaseUrl { .. } | Error::InvalidParameter { .. } => None,
             Error::InvalidSetting { .. } => None,
             Error::InvalidRootCerts { .. } => None,
@@ -356,20 +378,31 @@ impl fmt::Display for Error {
             Error::Runaway {
                 page,
                 count,
-                listed,
+                max_pages,
+                received,
             } => write!(
                 f,
-                "page {page} goes past the server's count: {listed} items listed \
-                 for a count of {count}, and the server still announces more pages"
+                "stopped at page {page}, past the server's count: a count of {count} \
+                 allows at most {max_pages} pages, and {received} items were received"
             ),
-            Error::EmptyPage {
-                page,
-                max_page,
-                count,
-            } => write!(
+            Error::CountMismatch { listed, count } => {
+                if listed < count {
+                    write!(
+                        f,
+                        "incomplete listing: {listed} of {count} items were listed"
+                    )?;
+                } else {
+                    write!(f, "{listed} items were listed for a count of {count}")?;
+                }
+                f.write_str(
+                    "; the account may have changed during the listing: \
+                     list again, or use snapshot()",
+                )
+            }
+            Error::TooManyItems { page, count, limit } => write!(
                 f,
-                "page {page} is empty although the server announces {max_page} pages \
-                 and {count} items: the listing is incomplete"
+                "page {page} announces {count} items, more than the limit of {limit} \
+                 a snapshot may hold"
             ),
             Error::NoConsistentSnapshot { passes: 1 } => {
                 f.write_str("no consistent snapshot: the data changed during the listing")

@@ -194,14 +194,18 @@
 //!   byte by byte, the key's header included: keep `ureq` and `ureq_proto`
 //!   below trace level wherever logs are kept.)
 //! - HTTP 429, 500, 502, 503, 504, timeouts and broken connections are retried
-//!   (3 times by default) with exponential backoff and jitter, honouring
-//!   `Retry-After`. Nothing else is retried.
-//! - Every request is bounded as a whole ([`ClientBuilder::timeout`], 30 s by
-//!   default), without a thread per request.
+//!   (3 times by default) with exponential backoff and jitter, never less than
+//!   half the backoff ceiling, honouring `Retry-After` as one deadline for the
+//!   whole client and its threads. Nothing else is retried.
+//! - Every attempt at a page is bounded as a whole, redirects included
+//!   ([`ClientBuilder::timeout`], 30 s by default), without a thread per
+//!   request; name resolution is left to the system's resolver.
 //! - A listing always ends, and never reports a partial listing as complete:
-//!   an empty page before the last one announced is [`Error::EmptyPage`], and
-//!   a server whose `max_page` keeps running ahead is stopped once the listing
-//!   passes its `count` by a page ([`Error::Runaway`]).
+//!   it goes to at most `ceil(count / per_page) + 2` pages
+//!   ([`Error::Runaway`] past them), and a listing of every page that yields
+//!   other than `count` items ends with [`Error::CountMismatch`], after every
+//!   item. A [`snapshot`](ListWebhooks::snapshot) holds exactly `count`
+//!   webhooks, and at most [`max_items`](ListWebhooks::max_items).
 //! - The key is only ever sent to the base URL's origin: a redirect elsewhere
 //!   is refused with [`Error::Redirect`]. A loopback base URL is reached
 //!   directly, never through a proxy from the environment.
@@ -237,6 +241,7 @@
 
 mod client;
 mod config;
+mod contract;
 mod custom_headers;
 #[cfg(feature = "verify")]
 pub mod delivery;

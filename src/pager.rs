@@ -6,6 +6,7 @@ use std::iter::FusedIterator;
 
 use serde::de::DeserializeOwned;
 
+use crate::contract::Contract;
 use crate::pagination::Listing;
 use crate::prefetch::Prefetch;
 use crate::seen::Seen;
@@ -18,32 +19,56 @@ use crate::{Client, Error, Page};
 /// retries), holding one page at a time.
 ///
 /// # When it stops
-/// It ends cleanly (`None`) after yielding the page that:
-/// - is numbered `max_page` or above (the `max_page` of the latest response,
+/// Every listing keeps these invariants, whatever the server answers, with a
+/// [`limit`](crate::ListWebhooks::limit), with
+/// [`prefetch`](crate::ListWebhooks::prefetch), and in
+/// [`snapshot`](crate::ListWebhooks::snapshot) (`count` is always that of the
+/// latest answer):
+/// - **It is bounded.** It goes to at most `ceil(count / per_page) + 2`
+///   pages, and receives at most as many items as those pages hold,
+///   duplicates included; retries of a page are not pages, and prefetching
+///   requests no page beyond the bound either. Past it: [`Error::Runaway`].
+///   `per_page` is the one asked for, or the size of the largest page
+///   received when the server caps it lower.
+/// - **It is complete and exact, or ends with an error.** A listing from
+///   page 1 without a limit that ends (below) having yielded other than
+///   `count` distinct items yields [`Error::CountMismatch`] after all its
+///   items: fewer, and items were missed; more, and some were deleted
+///   meanwhile; usually because the account changed during the listing.
+///   List again, or use [`snapshot`](crate::ListWebhooks::snapshot). A page
+///   shorter than `per_page` is not an error by itself (a server may cap
+///   `per_page`): the end check is what catches a gap.
+///
+/// It ends (`None`, or that [`Error::CountMismatch`] first) after yielding the
+/// page that:
+/// - is numbered `max_page` or above (the `max_page` of the latest answer,
 ///   which may grow or shrink during a listing), or
+/// - has no items, or
 /// - completes the [`limit`](crate::ListWebhooks::limit) set on the request
-///   (the page is cut to it), or
-/// - has no items, when it is numbered `max_page` or above, or its `count` is 0.
+///   (the page is cut to it; no end check then).
 ///
 /// It yields one `Err` and then ends when:
 /// - a request fails (after its retries);
 /// - the server answers a different page than the one requested
 ///   ([`Error::PageMismatch`]);
-/// - a page has no items although the same answer announces more pages and a
-///   `count` above 0 ([`Error::EmptyPage`]): the listing would otherwise look
-///   complete while it is not;
-/// - the page would take the listing past the server's `count` plus one page
-///   of items ([`Error::Runaway`]), `count` being that of the same answer:
-///   so a listing never yields more than that, even from a server whose
-///   `max_page` keeps running ahead of `page`.
+/// - the listing would go past its bound ([`Error::Runaway`]): so it never
+///   runs on, even from a server whose `max_page` keeps running ahead of
+///   `page` or that repeats the same page.
 ///
 /// It is fused: after `None` or an error it only returns `None`, so a loop
 /// that `continue`s on errors cannot spin.
 ///
-/// Items whose id was already yielded among the latest 2,048 items (at least)
+/// The end check trusts `count`, which Partoo documents as the number of
+/// resources matching the request. Should a server's `count` ever be wrong,
+/// the items are all there before the error: keep them and ignore
+/// [`Error::CountMismatch`], or list with [`page`](crate::ListWebhooks::page) or
+/// a limit, which skip the check.
+///
+/// Items whose id was already yielded among the latest 256 items (at least)
 /// of this listing are left out (see [`duplicates`](Self::duplicates)):
 /// webhooks created during a listing shift items across page boundaries. The
-/// bounded window keeps memory flat on huge listings.
+/// bounded window keeps memory flat on huge listings; "distinct" above means
+/// as far as it sees.
 pub struct Pages<T, K = u64> {
     client: Client,
     listing: Listing,
@@ -51,9 +76,7 @@ pub struct Pages<T, K = u64> {
     state: State,
     /// Items still to yield under the request's limit.
     remaining: Option<u64>,
-    /// Items yielded so far.
-    listed: u64,
-    total: Option<u64>,
+    contract: Contract,
     seen: Seen<K>,
     /// Items left out because their id was already yielded.
     duplicates: u64,
@@ -70,6 +93,8 @@ enum State {
     Failed(u32),
     /// The parameters were refused; the error is yielded on the first `next`.
     Invalid(Error),
+    /// The last page was yielded; the contract's end check comes next.
+    Ending,
     Finished,
 }
 
@@ -80,14 +105,15 @@ impl<T, K: Hash + Ord> Pages<T, K> {
             Ok(()) => State::Next(listing.page.unwrap_or(1)),
             Err(error) => State::Invalid(error),
         };
+        let start = listing.page.unwrap_or(1);
+        let whole = start == 1 && listing.limit.is_none();
         Pages {
             client,
             remaining: listing.limit,
+            contract: Contract::new(start, listing.per_page(), whole),
             listing,
             identity,
             state,
-            listed: 0,
-            total: None,
             seen: Seen::default(),
             duplicates: 0,
             buf: Vec::new(),
@@ -98,7 +124,7 @@ impl<T, K: Hash + Ord> Pages<T, K> {
     /// The number of items the server reported (`count` of the latest page), once
     /// a page has arrived.
     pub fn total(&self) -> Option<u64> {
-        self.total
+        self.contract.count()
     }
 
     /// How many items were left out so far because their id had already been
@@ -107,31 +133,39 @@ impl<T, K: Hash + Ord> Pages<T, K> {
         self.duplicates
     }
 
-    /// The page the listing would request next, or the page it failed on: resume
-    /// an interrupted listing with [`.page(n)`](crate::ListWebhooks::page).
-    /// `None` once the listing has finished.
+    /// The page the listing would request next, or the page a request failed
+    /// on: resume an interrupted listing with
+    /// [`.page(n)`](crate::ListWebhooks::page). `None` once the listing has
+    /// ended, [`Error::Runaway`] and [`Error::CountMismatch`] included: resuming
+    /// would not mend those, listing again may.
     pub fn next_page(&self) -> Option<u32> {
         match self.state {
             State::Next(page) | State::Failed(page) => Some(page),
-            State::Invalid(_) | State::Finished => None,
+            State::Invalid(_) | State::Ending | State::Finished => None,
         }
     }
 
     /// Records the outcome for `page` and decides what comes next.
     fn accept(&mut self, page: u32, result: Result<Page<T>, Error>) -> Result<Page<T>, Error> {
-        let result = result.and_then(|received| self.check(page, received));
+        let result = result.and_then(|received| {
+            self.contract.receive(page, &received)?;
+            Ok(received)
+        });
         let mut received = match result {
             Ok(received) => received,
             Err(error) => {
-                self.stop(State::Failed(page));
+                let stopped = match error {
+                    Error::Runaway { .. } => State::Finished,
+                    _ => State::Failed(page),
+                };
+                self.stop(stopped);
                 return Err(error);
             }
         };
-        self.total = Some(received.count);
-        let listed = received.items.len();
+        let raw = received.items.len();
         self.seen.retain_new(&mut received.items, self.identity);
-        if received.items.len() < listed {
-            let skipped = listed - received.items.len();
+        if received.items.len() < raw {
+            let skipped = raw - received.items.len();
             self.duplicates += skipped as u64;
             log::debug!("page {page}: skipped {skipped} items already listed");
         }
@@ -141,41 +175,12 @@ impl<T, K: Hash + Ord> Pages<T, K> {
                 .truncate(usize::try_from(*remaining).unwrap_or(usize::MAX));
             *remaining -= received.items.len() as u64;
         }
-        self.listed += received.items.len() as u64;
+        self.contract.yielded(received.items.len());
         let next = page.checked_add(1).filter(|_| page < received.max_page);
         match next {
-            Some(next) if listed > 0 && self.remaining != Some(0) => self.state = State::Next(next),
-            _ => self.stop(State::Finished),
-        }
-        Ok(received)
-    }
-
-    /// The stop rules that make a received page an error.
-    fn check(&self, page: u32, received: Page<T>) -> Result<Page<T>, Error> {
-        let Page {
-            max_page, count, ..
-        } = received;
-        if received.page != page {
-            return Err(Error::PageMismatch {
-                requested: page,
-                received: received.page,
-            });
-        }
-        if received.items.is_empty() && page < max_page && count > 0 {
-            return Err(Error::EmptyPage {
-                page,
-                max_page,
-                count,
-            });
-        }
-        let per_page = u64::from(self.listing.per_page());
-        let listed = self.listed.saturating_add(received.items.len() as u64);
-        if listed > count.saturating_add(per_page) {
-            return Err(Error::Runaway {
-                page,
-                count,
-                listed,
-            });
+            _ if self.remaining == Some(0) => self.stop(State::Finished),
+            Some(next) if raw > 0 => self.state = State::Next(next),
+            _ => self.stop(State::Ending),
         }
         Ok(received)
     }
@@ -201,7 +206,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
     }
 
     /// Keeps pages after `page`, up to `max_page`, in flight, as many as
-    /// `prefetch` allows and the limit can use.
+    /// `prefetch` allows, the limit can use and the contract's bound permits.
     fn prefetch(&mut self, page: u32, max_page: u32) {
         if self.listing.prefetch == 0 {
             return;
@@ -212,7 +217,8 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
             .remaining
             .map_or(u64::MAX, |items| items.div_ceil(per_page));
         let last = u32::try_from(needed)
-            .map_or(max_page, |needed| page.saturating_add(needed).min(max_page));
+            .map_or(max_page, |needed| page.saturating_add(needed).min(max_page))
+            .min(self.contract.last_page().unwrap_or(page));
         let (client, depth) = (&self.client, self.listing.prefetch);
         let ahead = self
             .ahead
@@ -236,11 +242,16 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Pages<T, 
         let page = match std::mem::replace(&mut self.state, State::Finished) {
             State::Next(page) => page,
             State::Invalid(error) => return Some(Err(error)),
+            State::Ending => return self.contract.end().err().map(Err),
             stopped => {
                 self.state = stopped;
                 return None;
             }
         };
+        if let Err(error) = self.contract.go_to(page) {
+            self.stop(State::Finished);
+            return Some(Err(error));
+        }
         let result = self.fetch(page);
         let max_page = result.as_ref().map_or(0, |received| received.max_page);
         let accepted = self.accept(page, result);
@@ -258,8 +269,7 @@ impl<T, K> std::fmt::Debug for Pages<T, K> {
         f.debug_struct("Pages")
             .field("listing", &self.listing)
             .field("state", &self.state)
-            .field("total", &self.total)
-            .field("listed", &self.listed)
+            .field("contract", &self.contract)
             .finish_non_exhaustive()
     }
 }

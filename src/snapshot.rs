@@ -3,9 +3,11 @@
 //!
 //! Offset pagination shifts items across page boundaries when items are
 //! created or deleted between two requests: one is then listed twice (which
-//! the pager's dedupe hides) or missed (which nothing else reports). The
-//! signs such a change leaves in the pages are checked here, and the whole
-//! listing is made again when one shows. Nothing here knows about webhooks.
+//! the pager's dedupe hides) or missed (which the pager's end check reports).
+//! The signs such a change leaves in the pages are checked here, and the whole
+//! listing is made again when one shows. The pass holds at most `max_items`
+//! items: an answer whose `count` is larger fails it before anything is kept.
+//! Nothing here knows about webhooks.
 
 use std::fmt;
 use std::hash::Hash;
@@ -17,12 +19,30 @@ use crate::{Error, Pages};
 /// How many passes a snapshot makes at most, unless told otherwise.
 pub(crate) const DEFAULT_PASSES: u32 = 3;
 
+/// How many items a snapshot holds at most, unless told otherwise.
+pub(crate) const DEFAULT_MAX_ITEMS: u64 = 100_000;
+
 /// The first sign, in a pass, that the data changed while it ran.
 #[derive(Debug, PartialEq, Eq)]
 enum Change {
-    Count { page: u32, first: u64, now: u64 },
-    MaxPage { page: u32, first: u32, now: u32 },
-    Repeated { page: u32 },
+    Count {
+        page: u32,
+        first: u64,
+        now: u64,
+    },
+    MaxPage {
+        page: u32,
+        first: u32,
+        now: u32,
+    },
+    Repeated {
+        page: u32,
+    },
+    /// The pass listed other than `count` distinct items.
+    Total {
+        listed: u64,
+        count: u64,
+    },
 }
 
 impl fmt::Display for Change {
@@ -35,20 +55,27 @@ impl fmt::Display for Change {
                 write!(f, "max_page went from {first} to {now} on page {page}")
             }
             Change::Repeated { page } => write!(f, "page {page} repeated an item already listed"),
+            Change::Total { listed, count } => {
+                write!(f, "{listed} items were listed for a count of {count}")
+            }
         }
     }
 }
 
 /// Makes up to `max_passes` passes (at least one), each over the pages
 /// `pass()` returns, and returns the items of the first pass in which every
-/// page reported the `count` and the `max_page` of its first page and no item
-/// came twice.
+/// page reported the `count` and the `max_page` of its first page, no item
+/// came twice, and no more than `count` items were listed: exactly `count`
+/// for a pass from page 1 without a limit, whose pager checks its end.
 ///
 /// # Errors
 /// The first request failure (a failed request is not a change, and is not
-/// listed again), or [`Error::NoConsistentSnapshot`] when every pass changed.
+/// listed again), [`Error::TooManyItems`] as soon as an answer's `count` is
+/// above `max_items`, or [`Error::NoConsistentSnapshot`] when every pass
+/// changed.
 pub(crate) fn consistent<T, K>(
     max_passes: u32,
+    max_items: u64,
     mut pass: impl FnMut() -> Pages<T, K>,
 ) -> Result<Vec<T>, Error>
 where
@@ -57,7 +84,7 @@ where
 {
     let passes = max_passes.max(1);
     for n in 1..=passes {
-        match one_pass(pass())? {
+        match one_pass(pass(), max_items)? {
             Ok(items) => return Ok(items),
             Err(change) => log::debug!("snapshot pass {n} of {passes}: {change}"),
         }
@@ -67,7 +94,7 @@ where
 
 /// One pass, stopped at the first sign of a change: the pages after it would
 /// be requested for nothing.
-fn one_pass<T, K>(mut pages: Pages<T, K>) -> Result<Result<Vec<T>, Change>, Error>
+fn one_pass<T, K>(mut pages: Pages<T, K>, max_items: u64) -> Result<Result<Vec<T>, Change>, Error>
 where
     T: DeserializeOwned + Send + 'static,
     K: Hash + Ord,
@@ -75,8 +102,22 @@ where
     let mut items = Vec::new();
     let mut first = None;
     while let Some(received) = pages.next() {
-        let received = received?;
+        let received = match received {
+            Ok(received) => received,
+            // The pager's end check: other than `count` items.
+            Err(Error::CountMismatch { listed, count }) => {
+                return Ok(Err(Change::Total { listed, count }))
+            }
+            Err(error) => return Err(error),
+        };
         let page = received.page;
+        if received.count > max_items {
+            return Err(Error::TooManyItems {
+                page,
+                count: received.count,
+                limit: max_items,
+            });
+        }
         let (count, max_page) = *first.get_or_insert((received.count, received.max_page));
         if received.count != count {
             let now = received.count;
@@ -96,6 +137,12 @@ where
         }
         if pages.duplicates() > 0 {
             return Ok(Err(Change::Repeated { page }));
+        }
+        // More than `count` can never be consistent; stopping here also keeps
+        // the pass within `max_items`, which `count` is within.
+        let listed = (items.len() + received.items.len()) as u64;
+        if listed > count {
+            return Ok(Err(Change::Total { listed, count }));
         }
         items.extend(received.items);
     }
@@ -124,6 +171,14 @@ mod tests {
         assert_eq!(
             repeated.to_string(),
             "page 2 repeated an item already listed"
+        );
+        let total = Change::Total {
+            listed: 250,
+            count: 300,
+        };
+        assert_eq!(
+            total.to_string(),
+            "250 items were listed for a count of 300"
         );
     }
 

@@ -199,6 +199,7 @@ pub struct ListWebhooks {
     client: Client,
     listing: Listing,
     passes: u32,
+    max_items: u64,
 }
 
 impl ListWebhooks {
@@ -210,6 +211,7 @@ impl ListWebhooks {
             client,
             listing: Listing::new("/webhooks", "items", Self::MAX_PER_PAGE),
             passes: snapshot::DEFAULT_PASSES,
+            max_items: snapshot::DEFAULT_MAX_ITEMS,
         }
     }
 
@@ -222,7 +224,9 @@ impl ListWebhooks {
     }
 
     /// The page [`send`](Self::send) asks for, or the first page of an iteration
-    /// (to resume a listing from [`Items::next_page`]). Must be 1 or more.
+    /// (to resume a listing from [`Items::next_page`]). Must be 1 or more. An
+    /// iteration from a later page is not checked against `count` at its end
+    /// (see [`Pages`] under "When it stops"); its bound counts from this page.
     ///
     /// Defaults to none, which the server reads as 1.
     pub fn page(mut self, page: u32) -> Self {
@@ -244,6 +248,8 @@ impl ListWebhooks {
     /// The most webhooks an iteration yields. Unlike `.items().take(n)`, it also
     /// keeps [`prefetch`](Self::prefetch) from requesting pages that could not
     /// be used; the page that completes the limit is cut to it. 0 sends nothing.
+    /// A limited iteration is still bounded by `count`, but its end is not
+    /// checked against it (see [`Pages`] under "When it stops").
     /// Ignored by [`send`](Self::send).
     ///
     /// Defaults to none: the iteration runs to the last page.
@@ -255,7 +261,8 @@ impl ListWebhooks {
     /// While iterating, keeps up to `pages` following pages in flight, once the
     /// first page has revealed `max_page`, on as many worker threads (started
     /// when first needed, and reused for the whole listing). Items still come
-    /// strictly in page order, and every stop rule still holds. At most
+    /// strictly in page order, and every stop rule still holds: no page beyond
+    /// the listing's bound (see [`Pages`]) is requested ahead. At most
     /// [`MAX_PREFETCH`](crate::MAX_PREFETCH) (16) pages: a larger value counts as that.
     ///
     /// This hides latency on long listings, at the cost of up to `pages` extra
@@ -264,7 +271,8 @@ impl ListWebhooks {
     /// iterator returns at once: requests in flight finish in the background
     /// (within the client's timeout) and their pages are discarded. Partoo allows 300 requests per
     /// minute per organization: a high value on a fast network reaches that
-    /// sooner, and the resulting 429s are retried with backoff.
+    /// sooner: the resulting 429s are retried with backoff, and a
+    /// `Retry-After` holds back every worker until it has passed.
     ///
     /// Defaults to 0: one request at a time, on the caller's thread.
     pub fn prefetch(mut self, pages: usize) -> Self {
@@ -281,13 +289,27 @@ impl ListWebhooks {
         self
     }
 
+    /// The most webhooks [`snapshot`](Self::snapshot) holds: it fails with
+    /// [`Error::TooManyItems`] as soon as an answer's `count` is larger,
+    /// before keeping anything for them, so that a server announcing billions
+    /// cannot exhaust memory. Far above any real account: Partoo allows one
+    /// webhook per organization and event type. Ignored by
+    /// [`send`](Self::send) and the iterators, which hold one page at a time.
+    ///
+    /// Defaults to 100,000.
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.max_items = items;
+        self
+    }
+
     /// Every webhook of the listing as one `Vec`, from a listing during which
     /// nothing showed the account changing; the listing is made again when
     /// something did, up to [`max_passes`](Self::max_passes) times.
     ///
     /// # What "consistent" guarantees
     /// In the listing returned, every page reported the `count` and the
-    /// `max_page` of the first page, and no webhook id came back twice.
+    /// `max_page` of the first page, no webhook id came back twice, and
+    /// exactly `count` webhooks were listed.
     /// Creating or deleting a webhook between two requests changes `count`
     /// (and may move `max_page`), and shifts webhooks across pages, so that
     /// one is missed or comes back twice: a listing that shows any of these is
@@ -317,10 +339,11 @@ impl ListWebhooks {
     ///
     /// # Errors
     /// The first failed request, as the iterators report it (a failure is not
-    /// a change: it is not listed again), or [`Error::NoConsistentSnapshot`]
+    /// a change: it is not listed again), [`Error::TooManyItems`] past
+    /// [`max_items`](Self::max_items), or [`Error::NoConsistentSnapshot`]
     /// when every listing showed a change.
     pub fn snapshot(self) -> Result<Vec<WebhookItem>, Error> {
-        snapshot::consistent(self.passes, || self.clone().pages())
+        snapshot::consistent(self.passes, self.max_items, || self.clone().pages())
     }
 
     /// Sends one request for the page set with [`page`](Self::page) (or the

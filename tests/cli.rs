@@ -901,3 +901,25 @@ fn a_double_dash_ends_the_options_of_list() {
     );
     mock.assert_calls(1);
 }
+
+/// Case 2 of issue 18: `count` 300 over 3 pages, page 2 holding 50 of its
+/// 100; `partoo-webhooks list` exited 0.
+#[test]
+fn a_listing_short_of_its_count_prints_everything_then_exits_1() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 300, 1..=100)),
+        mock_page(&server, 2, page(2, 3, 300, 101..=150)),
+        mock_page(&server, 3, page(3, 3, 300, 201..=300)),
+    ];
+    let run = run(&mut list(&server, &["--format", "jsonl"]));
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let expected: Vec<u64> = (1..=150).chain(201..=300).collect();
+    assert_eq!(jsonl_ids(&run.stdout), expected);
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: incomplete listing: 250 of 300 webhooks were listed (all printed); \
+         the account may have changed during the listing: run the command again\n"
+    );
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+}

@@ -877,3 +877,67 @@ fn a_double_dash_lets_the_desired_file_name_start_with_a_dash() {
     );
     mock.assert_calls(1);
 }
+
+/// Case 3 of issue 18: a server claiming `count` 10^12 with fresh ids;
+/// `partoo-webhooks diff` grew without bound.
+#[test]
+fn an_account_announcing_more_than_max_webhooks_exits_1_naming_the_limit_and_the_flag() {
+    for (args, count, limit) in [
+        (&[][..], 1_000_000_000_000u64, 100_000),
+        (&["--max-webhooks", "1"][..], 2, 1),
+    ] {
+        let server = MockServer::start();
+        let huge = server.mock(|when, then| {
+            when.method(GET)
+                .path(PATH)
+                .query_param("page", "1")
+                .header("x-apikey", KEY);
+            then.status(200)
+                .json_body(json!({ "page": 1, "max_page": 2, "count": count, "items": account() }));
+        });
+        let stray = any_request(&server);
+        let file = DesiredFile::json("too-many", &in_sync());
+        let run = run(&mut diff(&server, &file, args));
+        assert_eq!(run.status, 1, "{run:#?}");
+        assert_eq!(run.stdout, "");
+        assert_eq!(
+            run.stderr,
+            format!(
+                "partoo-webhooks: page 1 announces {count} items, more than the limit of \
+                 {limit} a snapshot may hold; if the account really holds that many, raise \
+                 the limit with --max-webhooks N\n"
+            ),
+            "{args:?}"
+        );
+        huge.assert_calls(1);
+        stray.assert_calls(0);
+    }
+}
+
+#[test]
+fn max_webhooks_lets_a_larger_account_be_compared() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let file = DesiredFile::json("max-webhooks", &in_sync());
+    let run = run(&mut diff(&server, &file, &["--max-webhooks", "2"]));
+    assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:#?}");
+    mock.assert_calls(1);
+    let help = common::cli::run(common::cli::cli().arg("--help"));
+    assert!(help.stdout.contains("--max-webhooks N"), "{}", help.stdout);
+}
+
+#[test]
+fn max_webhooks_must_be_a_number() {
+    let server = MockServer::start();
+    let stray = any_request(&server);
+    let file = DesiredFile::json("max-webhooks-bad", &in_sync());
+    let run = run(&mut diff(&server, &file, &["--max-webhooks", "many"]));
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("invalid --max-webhooks: expected a whole number"),
+        "{}",
+        run.stderr
+    );
+    stray.assert_calls(0);
+}

@@ -341,3 +341,74 @@ fn a_timeout_of_duration_max_is_no_limit_not_a_panic() {
         assert_eq!(server.request_count(), 1);
     }
 }
+
+/// Case 6 of issue 18: the first body buffer was sized from `Content-Length`
+/// before any byte arrived; with `max_body_size(u64::MAX)` a huge one was a
+/// capacity overflow.
+#[test]
+fn a_huge_content_length_makes_no_room_before_the_bytes_arrive() {
+    let mut cut = raw::head(
+        200,
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Length", "9223372036854775807"),
+        ],
+    );
+    cut.extend_from_slice(br#"{"page":1,"#);
+    let server = RawServer::start([Step::Send(cut)]);
+    let sleeps = Sleeps::default();
+
+    let error = failure(send_page(
+        builder(&server, &sleeps)
+            .max_body_size(u64::MAX)
+            .max_retries(0),
+        1,
+    ));
+
+    // The body ended early: a broken connection, not an abort.
+    assert!(
+        matches!(error, Error::Connection { page: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.request_count(), 1);
+}
+
+/// A redirect that takes `pause` to arrive, to page 1 again.
+fn slow_redirect(pause: Duration) -> Step {
+    Step::Drip {
+        head: Vec::new(),
+        body: raw::response(302, &[("Location", "/v2/webhooks?page=1")], b""),
+        chunk: usize::MAX,
+        pause,
+    }
+}
+
+/// Case 6 of issue 18: each same-origin redirect hop got a fresh timeout, up
+/// to 6x `timeout` for one attempt.
+#[test]
+fn redirect_hops_share_the_attempts_timeout() {
+    // A 1 s budget leaves 445 ms to wait for each answer's head: each 250 ms
+    // redirect would pass on a fresh budget, and the attempt would end with
+    // page 1 after 6 requests. Shared, the third hop has about 500 ms left,
+    // 220 ms of it to wait for the head, and times out.
+    let body = page(1, 1, 1, [1]);
+    let mut script: Vec<Step> = (0..5)
+        .map(|_| slow_redirect(Duration::from_millis(250)))
+        .collect();
+    script.push(ok(&body));
+    let server = RawServer::start(script);
+    let sleeps = Sleeps::default();
+
+    let error = failure(send_page(
+        builder(&server, &sleeps)
+            .timeout(Duration::from_secs(1))
+            .connect_timeout(Duration::from_millis(10))
+            .max_retries(0),
+        1,
+    ));
+
+    assert!(error.is_timeout(), "{error:?}");
+    // A loaded machine may run out of budget a hop sooner; never later.
+    let requests = server.request_count();
+    assert!((2..=3).contains(&requests), "{requests} requests");
+}

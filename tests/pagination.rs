@@ -162,8 +162,8 @@ fn stops_at_a_max_page_that_shrinks_during_the_listing() {
 }
 
 #[test]
-fn an_empty_page_before_its_own_max_page_is_an_error_not_a_clean_end() {
-    // Ending here would report 2 of 6 webhooks as the whole account.
+fn an_empty_page_before_max_page_ends_the_listing_with_incomplete_after_every_item() {
+    // Ending cleanly here would report 2 of 6 webhooks as the whole account.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 3, 6, [1, 2]));
     let empty = mock_page(&server, 2, page(2, 3, 6, []));
@@ -181,19 +181,54 @@ fn an_empty_page_before_its_own_max_page_is_an_error_not_a_clean_end() {
     assert!(
         matches!(
             error,
-            Error::EmptyPage {
-                page: 2,
-                max_page: 3,
+            Error::CountMismatch {
+                listed: 2,
                 count: 6
             }
         ),
         "{error:?}"
     );
-    assert!(error.to_string().contains("incomplete"), "{error}");
+    assert!(error.to_string().contains("2 of 6"), "{error}");
+    assert!(error.to_string().contains("list again"), "{error}");
+    assert_eq!(error.page(), None);
     assert!(items.next().is_none());
-    assert_eq!(items.next_page(), Some(2), "resume from the empty page");
+    assert_eq!(items.next_page(), None, "resuming cannot fill the gap");
     first.assert_calls(1);
     empty.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn an_empty_page_before_max_page_is_a_clean_end_once_count_items_were_listed() {
+    // A server whose max_page runs one page ahead of its items.
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 2, [1, 2]));
+    let empty = mock_page(&server, 2, page(2, 3, 2, []));
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(2));
+
+    assert_eq!(listed, [1, 2]);
+    first.assert_calls(1);
+    empty.assert_calls(1);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_page_short_of_per_page_is_no_error_when_the_count_is_met() {
+    // A server capping per_page at 2 while 3 were asked for.
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 5, [1, 2])),
+        mock_page(&server, 2, page(2, 3, 5, [3, 4])),
+        mock_page(&server, 3, page(3, 3, 5, [5])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().per_page(3));
+
+    assert_eq!(listed, [1, 2, 3, 4, 5]);
+    pages.iter().for_each(|mock| mock.assert_calls(1));
     stray.assert_calls(0);
 }
 
@@ -216,24 +251,48 @@ fn an_empty_page_at_or_past_its_max_page_ends_the_listing() {
 }
 
 #[test]
-fn an_empty_page_with_a_count_of_zero_ends_the_listing() {
+fn an_empty_page_with_a_count_of_zero_ends_the_listing_with_a_mismatch_after_the_items() {
+    // The account was emptied during the listing: webhook 1 is gone, yet was
+    // listed.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 3, 2, [1]));
     let emptied = mock_page(&server, 2, page(2, 3, 0, []));
     let stray = stray(&server);
 
-    let listed = ids(client(&server).list_webhooks().per_page(1));
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .per_page(1)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
 
-    assert_eq!(listed, [1]);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
+    let error = outcomes[1].as_ref().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::CountMismatch {
+                listed: 1,
+                count: 0
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "1 items were listed for a count of 0; the account may have changed during \
+         the listing: list again, or use snapshot()"
+    );
     first.assert_calls(1);
     emptied.assert_calls(1);
     stray.assert_calls(0);
 }
 
 #[test]
-fn a_server_whose_max_page_keeps_running_ahead_stops_at_count_plus_one_page() {
+fn a_server_whose_max_page_keeps_running_ahead_stops_after_count_over_per_page_plus_two_pages() {
     // Fresh items on every page, and always one more page announced: without
-    // the count bound this never ends.
+    // the bound this never ends.
     let server = MockServer::start();
     let per_page = 100u64;
     let count = 300;
@@ -254,37 +313,39 @@ fn a_server_whose_max_page_keeps_running_ahead_stops_at_count_plus_one_page() {
         }
     };
 
-    // Pages 1 to 4 fit within count + one page; page 5 would go past it.
-    assert_eq!(listed, (1..=400).collect::<Vec<_>>());
+    // ceil(300 / 100) + 2 = 5 pages; page 6 is not requested.
+    assert_eq!(listed, (1..=500).collect::<Vec<_>>());
     assert!(
         matches!(
             error,
             Error::Runaway {
-                page: 5,
+                page: 6,
                 count: 300,
-                listed: 500
+                max_pages: 5,
+                received: 500
             }
         ),
         "{error:?}"
     );
+    assert_eq!(error.page(), Some(6));
     assert!(items.next().is_none(), "fused after the error");
+    assert_eq!(items.next_page(), None, "not resumable");
     let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
     assert_eq!(calls, [1, 1, 1, 1, 1, 0]);
     stray.assert_calls(0);
 }
 
 #[test]
-fn the_count_bound_error_names_the_page_and_the_count() {
+fn items_past_the_bound_stop_the_listing_duplicates_included() {
+    // A count of 1 at 2 per page allows 3 pages: 6 items. Page 2 holds 5
+    // more, all repeats of page 1: 7 received, though only 2 are distinct.
     let server = MockServer::start();
-    let first = mock_page(&server, 1, page(1, 2, 1, [1, 2]));
-    let second = mock_page(&server, 2, page(2, 3, 1, [3, 4]));
+    let first = mock_page(&server, 1, page(1, 3, 1, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 3, 1, [1, 2, 1, 2, 1]));
     let stray = stray(&server);
     let mut pages = client(&server).list_webhooks().per_page(2).pages();
 
-    let page_1 = pages
-        .next()
-        .expect("page 1")
-        .expect("within count + one page");
+    let page_1 = pages.next().expect("page 1").expect("within the bound");
     let error = pages.next().expect("an error").unwrap_err();
 
     assert_eq!(page_1.items.len(), 2);
@@ -294,11 +355,13 @@ fn the_count_bound_error_names_the_page_and_the_count() {
             Error::Runaway {
                 page: 2,
                 count: 1,
-                listed: 4
+                max_pages: 3,
+                received: 7
             }
         ),
         "{error:?}"
     );
+    assert!(error.to_string().contains("at most 3 pages"), "{error}");
     assert!(pages.next().is_none());
     first.assert_calls(1);
     second.assert_calls(1);
@@ -323,15 +386,31 @@ fn a_count_of_zero_beside_items_does_not_end_the_listing_early() {
 }
 
 #[test]
-fn stops_when_max_page_is_zero() {
+fn stops_when_max_page_is_zero_and_reports_the_items_short_of_count() {
     // count and items still promise more, so only `max_page` can stop it.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 0, 3, [1]));
     let second = mock_page(&server, 2, page(2, 3, 3, [2]));
 
-    let listed = ids(client(&server).list_webhooks().per_page(1));
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .per_page(1)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
 
-    assert_eq!(listed, [1]);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
+    assert!(
+        matches!(
+            outcomes[1],
+            Err(Error::CountMismatch {
+                listed: 1,
+                count: 3
+            })
+        ),
+        "{outcomes:?}"
+    );
     first.assert_calls(1);
     second.assert_calls(0);
 }
@@ -436,9 +515,9 @@ fn skips_items_already_listed_when_pages_shift() {
     // a duplicate can also sit on one page.
     let server = MockServer::start();
     let pages = [
-        mock_page(&server, 1, page(1, 3, 8, [1, 2, 3])),
-        mock_page(&server, 2, page(2, 3, 8, [3, 4, 5])),
-        mock_page(&server, 3, page(3, 3, 8, [5, 6, 6])),
+        mock_page(&server, 1, page(1, 3, 6, [1, 2, 3])),
+        mock_page(&server, 2, page(2, 3, 6, [3, 4, 5])),
+        mock_page(&server, 3, page(3, 3, 6, [5, 6, 6])),
     ];
     let stray = stray(&server);
 
@@ -531,4 +610,183 @@ fn a_max_page_beyond_the_largest_page_number_is_an_error() {
     assert!(items.next().is_none());
     first.assert_calls(1);
     stray.assert_calls(0);
+}
+
+/// The same 100 webhooks on every page, `count` 100, and always another page
+/// announced: pages 1 to 10 are served.
+fn repeating_server(server: &MockServer) -> Vec<Mock<'_>> {
+    (1..=10u32)
+        .map(|n| mock_page(server, n, page(n, u32::MAX, 100, 1..=100)))
+        .collect()
+}
+
+/// Case 1 of issue 18: `items()` made 47,866 requests in 30 s and was still going.
+#[test]
+fn repeated_pages_stop_with_runaway_after_count_over_per_page_plus_two_requests() {
+    let server = MockServer::start();
+    let mocks = repeating_server(&server);
+    let stray = stray(&server);
+
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
+
+    let (listed, errors): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(Result::is_ok);
+    let listed: Vec<u64> = listed.into_iter().map(Result::unwrap).collect();
+    assert_eq!(listed, (1..=100).collect::<Vec<_>>(), "each once");
+    assert_eq!(errors.len(), 1);
+    let error = errors.into_iter().next().unwrap().unwrap_err();
+    // ceil(100 / 100) + 2 = 3 pages, 300 items received.
+    assert!(
+        matches!(
+            error,
+            Error::Runaway {
+                page: 4,
+                count: 100,
+                max_pages: 3,
+                received: 300
+            }
+        ),
+        "{error:?}"
+    );
+    let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    stray.assert_calls(0);
+}
+
+/// Case 1 of issue 18, with a limit the repeats never reach: `.limit(150)`
+/// never completed either.
+#[test]
+fn repeated_pages_stop_with_runaway_under_a_limit_they_never_reach() {
+    let server = MockServer::start();
+    let mocks = repeating_server(&server);
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().limit(150).items();
+
+    let listed: Vec<u64> = items
+        .by_ref()
+        .take(100)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items.next().expect("an error").unwrap_err();
+
+    assert_eq!(listed, (1..=100).collect::<Vec<_>>());
+    assert!(matches!(error, Error::Runaway { page: 4, .. }), "{error:?}");
+    assert!(items.next().is_none());
+    let calls: Vec<usize> = mocks.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    stray.assert_calls(0);
+}
+
+/// Case 2 of issue 18: `count` 300 over 3 pages, page 2 holding 50 of its
+/// 100; `items()` ended cleanly after 250.
+#[test]
+fn a_short_page_is_not_reported_complete() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 300, 1..=100)),
+        mock_page(&server, 2, page(2, 3, 300, 101..=150)),
+        mock_page(&server, 3, page(3, 3, 300, 201..=300)),
+    ];
+    let stray = stray(&server);
+    let mut items = client(&server).list_webhooks().items();
+
+    let listed: Vec<u64> = items
+        .by_ref()
+        .take(250)
+        .map(|item| item.unwrap().id)
+        .collect();
+    let error = items
+        .next()
+        .expect("an error after every item")
+        .unwrap_err();
+
+    let expected: Vec<u64> = (1..=150).chain(201..=300).collect();
+    assert_eq!(listed, expected, "every item first");
+    assert!(
+        matches!(
+            error,
+            Error::CountMismatch {
+                listed: 250,
+                count: 300
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "incomplete listing: 250 of 300 items were listed; the account may have \
+         changed during the listing: list again, or use snapshot()"
+    );
+    assert!(items.next().is_none());
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
+}
+
+#[test]
+fn a_start_page_or_a_limit_skips_the_end_check() {
+    // What a user can do about a server whose count is wrong.
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 9, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 9, [3])),
+    ];
+    let stray = stray(&server);
+
+    let from_page_1 = ids(client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .page(1)
+        .limit(10));
+    let from_page_2 = ids(client(&server).list_webhooks().per_page(2).page(2));
+
+    assert_eq!(from_page_1, [1, 2, 3]);
+    assert_eq!(from_page_2, [3]);
+    let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 2]);
+    stray.assert_calls(0);
+}
+
+#[test]
+fn size_hint_is_what_the_current_page_still_holds() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 1, 3, [1, 2, 3]));
+    let mut items = client(&server).list_webhooks().items();
+
+    let before = items.size_hint();
+    items.next().unwrap().unwrap();
+    let after_one = items.size_hint();
+
+    // Nothing is known of pages not received, so no upper bound.
+    assert_eq!(before, (0, None));
+    assert_eq!(after_one, (2, None));
+    first.assert_calls(1);
+}
+
+#[test]
+fn duplicates_counts_the_items_left_out_and_debug_shows_the_state() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 4, [1, 2, 3])),
+        mock_page(&server, 2, page(2, 2, 4, [3, 2, 4])),
+    ];
+    let mut listing = client(&server).list_webhooks().per_page(3).pages();
+
+    listing.next().unwrap().unwrap();
+    let second = listing.next().unwrap().unwrap();
+
+    assert_eq!(second.items.len(), 1, "only webhook 4 is new");
+    assert_eq!(listing.duplicates(), 2);
+    let debug = format!("{listing:?}");
+    for part in ["Pages", "listing", "state", "contract", "count: Some(4)"] {
+        assert!(debug.contains(part), "{part} not in {debug}");
+    }
+    common::assert_no_key_piece(&debug);
+    let items = client(&server).list_webhooks().per_page(3).items();
+    let debug = format!("{items:?}");
+    assert!(debug.starts_with("Items { pages: Pages {"), "{debug}");
+    assert!(debug.contains("buffered: 0"), "{debug}");
+    pages.iter().for_each(|mock| mock.assert_calls(1));
 }

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::gate::GateServer;
+use common::raw;
 use common::workers::{prefetch_threads, prefetch_threads_settled, prefetch_workers};
 use common::{builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
@@ -79,12 +80,7 @@ fn bodies(max_page: u32) -> HashMap<u32, Value> {
 /// A client of a gate server, with a timeout long enough that held requests
 /// never time out while a test looks at them.
 fn gated_client(server: &GateServer) -> partoo_webhooks::Client {
-    partoo_webhooks::Client::builder()
-        .api_key(KEY)
-        .base_url(server.base_url())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
+    gated_client_builder(server).build().unwrap()
 }
 
 #[test]
@@ -237,7 +233,7 @@ fn pages_requested_ahead_beyond_a_shrunken_max_page_are_discarded() {
 }
 
 #[test]
-fn an_empty_page_before_max_page_is_an_error_despite_pages_requested_ahead() {
+fn an_empty_page_before_max_page_ends_incomplete_despite_pages_requested_ahead() {
     let _serial = serial();
     let mut responses = bodies(5);
     responses.insert(2, page(2, 5, 5 * PER, []));
@@ -252,7 +248,13 @@ fn an_empty_page_before_max_page_is_an_error_despite_pages_requested_ahead() {
 
     assert_eq!(first, ids(1));
     assert!(
-        matches!(error, Error::EmptyPage { page: 2, .. }),
+        matches!(
+            error,
+            Error::CountMismatch {
+                listed: 3,
+                count: 15
+            }
+        ),
         "{error:?}"
     );
     assert_eq!(prefetch_threads_settled(), 0);
@@ -350,4 +352,94 @@ fn prefetching_near_the_largest_page_number_does_not_overflow() {
     assert_eq!(prefetch_threads_settled(), 0);
     assert_eq!(calls(&mocks), [1, 1]);
     stray.assert_calls(0);
+}
+
+/// Case 4 of issue 18: with `prefetch(4)`, page 1 answered and the four pages
+/// requested ahead answered 429 with `Retry-After: 2`, the listing waited
+/// 2 s per page, one page after another (8 s); one shared wait is 2 s.
+#[test]
+fn a_retry_after_met_by_every_page_in_flight_is_waited_out_once() {
+    let _serial = serial();
+    let limited = raw::response(429, &[("Retry-After", "2")], b"");
+    let first: HashMap<u32, Vec<u8>> = (2..=5).map(|n| (n, limited.clone())).collect();
+    // Page 2's 429 waits behind the gate, so that the listing meets it after
+    // the client has read the 429s of pages 3 to 5.
+    let server = GateServer::start_with_first(bodies(5), first, &[2]);
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(gated_client_builder(&server))
+        .retry_base_delay(Duration::from_millis(1))
+        .retry_max_delay(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let mut items = client.list_webhooks().prefetch(4).items();
+
+    let mut listed: Vec<u64> = items.by_ref().take(PER as usize).map(id).collect();
+    assert_eq!(server.wait_for_requests(5), [1, 2, 3, 4, 5]);
+    // Real time for the workers to read the 429s of pages 3 to 5.
+    std::thread::sleep(Duration::from_millis(100));
+    server.open();
+    listed.extend(items.map(id));
+
+    assert_eq!(listed, ids_of(1..=5));
+    let delays = sleeps.delays();
+    // What was left of page 2's 2 s; the other pages' retries wait for the
+    // same deadline (and half of a 1 ms ceiling, long over).
+    let long: Vec<&Duration> = delays
+        .iter()
+        .filter(|d| **d > Duration::from_millis(10))
+        .collect();
+    assert_eq!(long.len(), 1, "{delays:?}");
+    assert!(*long[0] > Duration::from_millis(1500), "{delays:?}");
+    assert!(sleeps.total() <= Duration::from_secs(2), "{delays:?}");
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(
+        server.pages(),
+        [1, 2, 2, 3, 3, 4, 4, 5, 5],
+        "one retry per page"
+    );
+}
+
+/// A builder for a client of a gate server, as [`gated_client`] builds it.
+fn gated_client_builder(server: &GateServer) -> partoo_webhooks::ClientBuilder {
+    partoo_webhooks::Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .timeout(Duration::from_secs(60))
+}
+
+/// Case 1 of issue 18 with prefetching: the same 100 webhooks on every page,
+/// `count` 100, `max_page` 4294967295. No page beyond the bound is requested
+/// ahead either.
+#[test]
+fn repeated_pages_are_not_requested_ahead_beyond_the_bound() {
+    let _serial = serial();
+    let server = MockServer::start();
+    let mocks: Vec<Mock<'_>> = (1..=10u32)
+        .map(|n| mock_page(&server, n, page(n, u32::MAX, 100, 1..=100)))
+        .collect();
+
+    let outcomes: Vec<Result<u64, Error>> = client(&server)
+        .list_webhooks()
+        .prefetch(3)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
+
+    assert_eq!(outcomes.len(), 101, "100 items, then the error");
+    assert!(outcomes[..100].iter().all(Result::is_ok));
+    assert!(
+        matches!(
+            outcomes[100],
+            Err(Error::Runaway {
+                page: 4,
+                max_pages: 3,
+                ..
+            })
+        ),
+        "{:?}",
+        outcomes[100]
+    );
+    assert_eq!(prefetch_threads_settled(), 0);
+    assert_eq!(calls(&mocks), [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
 }

@@ -1,13 +1,20 @@
-//! Property: whatever faults a server mixes into a listing, the items yielded
-//! are exactly its items, in order, each once, or an error comes after a
-//! correct prefix; and the iterator always ends.
+//! Properties of listings against hostile servers, on the scripted server of
+//! `common::raw`:
 //!
-//! Each case is a random listing served by the scripted server of
-//! `common::raw`, with a random fault (or none) drawn for every request, and
-//! a model of the retry policy predicting the outcome and the request count.
+//! - whatever faults a server mixes into a listing, the items yielded are
+//!   exactly its items, in order, each once, or an error comes after a
+//!   correct prefix; and the iterator always ends (a model of the retry
+//!   policy predicts the outcome and the request count);
+//! - whatever a server answers (ids repeated or missing, empty pages, a
+//!   `count` and a `max_page` that lie or change), every entry point keeps
+//!   the listing contract: its requests stay within the bound, an `Ok` end of
+//!   a whole listing means exactly `count` distinct items, and nothing panics
+//!   or runs on.
 
 mod common;
 
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use common::raw::{self, assert_key_hidden, RawServer, Step};
@@ -129,9 +136,17 @@ fn script(plans: &[PagePlan]) -> Vec<Vec<Step>> {
     steps
 }
 
+/// The tests here count this process's prefetching threads, so they run one
+/// at a time: every worker alive is then one of the running test's listings'.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The pages of every request, sorted, once the workers of dropped listings
-/// have left: no request of theirs can arrive after that. (This file holds one
-/// test, so every worker alive is one of its listings'.)
+/// have left: no request of theirs can arrive after that.
 fn settled_requests(server: &RawServer) -> Vec<Option<u32>> {
     assert_eq!(
         prefetch_threads_settled(),
@@ -181,6 +196,7 @@ proptest! {
         max_retries in 0u32..=3,
         prefetch in prop_oneof![2 => Just(0usize), 1 => 1usize..=3],
     ) {
+        let _serial = serial();
         let (expected_requests, expected_ids, end) = model(&plans, max_retries);
         let server = RawServer::start_per_page(script(&plans));
         let sleeps = Sleeps::default();
@@ -237,6 +253,231 @@ proptest! {
             beyond.dedup();
             prop_assert_eq!(beyond.len(), distinct, "a page past the end requested twice");
             prop_assert!(beyond.iter().all(|page| *page <= last + prefetch as u32), "{:?}", beyond);
+        }
+    }
+}
+
+// ---- The listing contract against an arbitrary server ----------------------
+
+/// The pages a hostile server scripts; requests past them get a 418.
+const SCRIPTED: usize = 8;
+
+/// What the server answers for one page, to every request for it.
+#[derive(Debug, Clone)]
+struct Answer {
+    ids: Vec<u64>,
+    count: u64,
+    max_page: u32,
+}
+
+/// How a page of an honest listing is changed.
+#[derive(Debug, Clone)]
+enum Edit {
+    Keep,
+    Ids(Vec<u64>),
+    Count(u64),
+    MaxPage(u32),
+    Empty,
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        12 => Just(Edit::Keep),
+        // Ids repeated, missing, out of order, beyond the honest ones.
+        1 => prop::collection::vec(1u64..=16, 0..=6).prop_map(Edit::Ids),
+        1 => (0u64..=20).prop_map(Edit::Count),
+        1 => (0u32..=10).prop_map(Edit::MaxPage),
+        1 => Just(Edit::Empty),
+    ]
+}
+
+/// A listing of `total` webhooks at `per_page` a page, as an honest server
+/// answers it, with an edit per page.
+fn hostile_server() -> impl Strategy<Value = (u32, Vec<Answer>)> {
+    (1u32..=4, 0u64..=12, prop::collection::vec(edit(), SCRIPTED)).prop_map(
+        |(per_page, total, edits)| {
+            let size = u64::from(per_page);
+            let max_page = total.div_ceil(size) as u32;
+            let answers = edits
+                .into_iter()
+                .zip(1u64..)
+                .map(|(edit, n)| {
+                    let first = (n - 1) * size + 1;
+                    let mut answer = Answer {
+                        ids: (first..=(n * size).min(total)).collect(),
+                        count: total,
+                        max_page,
+                    };
+                    match edit {
+                        Edit::Keep => {}
+                        Edit::Ids(ids) => answer.ids = ids,
+                        Edit::Count(count) => answer.count = count,
+                        Edit::MaxPage(max_page) => answer.max_page = max_page,
+                        Edit::Empty => answer.ids.clear(),
+                    }
+                    answer
+                })
+                .collect();
+            (per_page, answers)
+        },
+    )
+}
+
+/// A server answering page `n` with `answers[n - 1]`, up to `copies` times.
+fn serve(answers: &[Answer], copies: usize) -> RawServer {
+    let scripts = answers
+        .iter()
+        .zip(1u32..)
+        .map(|(answer, n)| {
+            let body = page(n, answer.max_page, answer.count, answer.ids.iter().copied());
+            vec![Step::Send(raw::json_response(200, &body)); copies]
+        })
+        .collect();
+    RawServer::start_per_page(scripts)
+}
+
+/// The most pages any one listing of this server may request: no answer's
+/// `count` is above the largest, and the page size the bound uses is never
+/// below that of page 1's answer (or 1).
+fn bound(per_page: u32, answers: &[Answer]) -> usize {
+    let largest = answers.iter().map(|a| a.count).max().unwrap_or(0);
+    let first = answers[0].ids.len() as u64;
+    let size = u64::from(per_page).min(first).max(1);
+    (largest.div_ceil(size) + 2) as usize
+}
+
+/// Requests the server saw, once the workers of ended listings have left.
+fn settled_count(server: &RawServer) -> usize {
+    assert_eq!(
+        prefetch_threads_settled(),
+        0,
+        "workers outlived their listing"
+    );
+    server.request_count()
+}
+
+/// Calls `next` until the end (at most `limit` times), returning the items
+/// and the errors.
+fn drain<I, T>(iter: &mut I, limit: usize) -> (Vec<T>, Vec<Error>, bool)
+where
+    I: Iterator<Item = Result<T, Error>>,
+{
+    let (mut items, mut errors) = (Vec::new(), Vec::new());
+    for _ in 0..limit {
+        match iter.next() {
+            Some(Ok(item)) => items.push(item),
+            Some(Err(error)) => errors.push(error),
+            None => return (items, errors, true),
+        }
+    }
+    (items, errors, false)
+}
+
+fn client_of(server: &RawServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .max_retries(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+/// What every ended listing must show: it ended, with one error at most,
+/// and that error last; no id yielded twice (the listing is far within the
+/// duplicate filter's window).
+fn assert_well_ended(ids: &[u64], errors: &[Error], ended: bool) -> Result<(), TestCaseError> {
+    prop_assert!(ended, "still yielding: {:?} {:?}", ids, errors);
+    prop_assert!(errors.len() <= 1, "{:?}", errors);
+    let distinct: HashSet<u64> = ids.iter().copied().collect();
+    prop_assert_eq!(distinct.len(), ids.len(), "an id yielded twice: {:?}", ids);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_entry_point_keeps_the_listing_contract_against_any_server(
+        (per_page, answers) in hostile_server(),
+        prefetch in prop_oneof![Just(0usize), 1usize..=3],
+        limit in 1u64..=14,
+        stop_after in 0usize..=6,
+    ) {
+        let _serial = serial();
+        let bound = bound(per_page, &answers);
+        // Room to see a listing run on: far more calls than items it may yield.
+        let calls = 100 * (bound + 1);
+
+        // items(): the whole listing.
+        let server = serve(&answers, 1);
+        let request = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch);
+        let mut items = request.items();
+        let (listed, errors, ended) = drain(&mut items, calls);
+        let ids: Vec<u64> = listed.iter().map(|item| item.id).collect();
+        assert_well_ended(&ids, &errors, ended)?;
+        let total = items.total();
+        drop(items);
+        prop_assert!(settled_count(&server) <= bound, "items(): {} > {}", server.request_count(), bound);
+        if errors.is_empty() {
+            prop_assert_eq!(Some(ids.len() as u64), total, "items() ended Ok with {:?}", ids);
+        }
+
+        // pages(): the same contract, page by page.
+        let server = serve(&answers, 1);
+        let mut pages = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch).pages();
+        let (listed, errors, ended) = drain(&mut pages, calls);
+        let ids: Vec<u64> = listed.iter().flat_map(|p| p.items.iter().map(|item| item.id)).collect();
+        assert_well_ended(&ids, &errors, ended)?;
+        let last_count = listed.last().map(|page| page.count);
+        drop(pages);
+        prop_assert!(settled_count(&server) <= bound, "pages()");
+        if errors.is_empty() {
+            prop_assert_eq!(last_count, Some(ids.len() as u64), "pages() ended Ok with {:?}", ids);
+        }
+
+        // .limit(n): within the bound and the limit; no end check.
+        let server = serve(&answers, 1);
+        let request = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch);
+        let mut limited = request.limit(limit).items();
+        let (listed, errors, ended) = drain(&mut limited, calls);
+        let ids: Vec<u64> = listed.iter().map(|item| item.id).collect();
+        assert_well_ended(&ids, &errors, ended)?;
+        prop_assert!(ids.len() as u64 <= limit);
+        drop(limited);
+        prop_assert!(settled_count(&server) <= bound, ".limit({})", limit);
+
+        // Dropped mid-way: returns, and no request starts after it beyond
+        // those already in flight.
+        let server = serve(&answers, 1);
+        let mut items = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch).items();
+        let taken = items.by_ref().take(stop_after).count();
+        drop(items);
+        prop_assert!(taken <= stop_after);
+        prop_assert!(settled_count(&server) <= bound, "dropped after {}", taken);
+
+        // snapshot(): each pass within the bound; an Ok snapshot is exactly
+        // the count its pages agreed on.
+        let passes = 3;
+        let server = serve(&answers, passes);
+        let snapshot = client_of(&server)
+            .list_webhooks()
+            .per_page(per_page)
+            .prefetch(prefetch)
+            .max_passes(passes as u32)
+            .snapshot();
+        prop_assert!(settled_count(&server) <= passes * bound, "snapshot()");
+        match snapshot {
+            Ok(webhooks) => {
+                let ids: HashSet<u64> = webhooks.iter().map(|w| w.id).collect();
+                prop_assert_eq!(ids.len(), webhooks.len());
+                prop_assert_eq!(webhooks.len() as u64, answers[0].count, "{:?}", ids);
+            }
+            Err(error) => assert_key_hidden(&error),
         }
     }
 }

@@ -37,6 +37,17 @@ fn failing<'a>(
     })
 }
 
+/// Asserts the client waited once, for `wait` counted from an answer's
+/// arrival: a little less than `wait` by the time the sleeper is called.
+#[track_caller]
+fn assert_one_wait_of_at_most(sleeps: &Sleeps, wait: Duration) {
+    let delays = sleeps.delays();
+    assert!(
+        delays.len() == 1 && delays[0] <= wait && delays[0] > wait - Duration::from_millis(500),
+        "expected one wait just under {wait:?}, got {delays:?}"
+    );
+}
+
 /// A date as `Retry-After` carries it: `Sun, 06 Nov 1994 08:49:37 GMT`.
 fn http_date(at: SystemTime) -> String {
     let secs = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -84,7 +95,8 @@ fn waits_retry_after_seconds_then_succeeds() {
         .unwrap();
 
     assert_eq!(received.items.len(), 2);
-    assert_eq!(sleeps.delays(), [Duration::from_secs(7)]);
+    // Counted from the 429's arrival: what is left of 7 s when the wait starts.
+    assert_one_wait_of_at_most(&sleeps, Duration::from_secs(7));
     limited.assert_calls(1);
     ok.assert_calls(1);
 }
@@ -262,7 +274,7 @@ fn gives_up_on_429_reporting_the_last_wait() {
         ),
         other => panic!("expected RetriesExhausted after 2 attempts, got {other:?}"),
     }
-    assert_eq!(sleeps.delays(), [Duration::from_secs(2)]);
+    assert_one_wait_of_at_most(&sleeps, Duration::from_secs(2));
     limited.assert_calls(2);
 }
 
@@ -320,11 +332,11 @@ fn max_retries_zero_disables_retrying() {
 }
 
 #[test]
-fn backoff_delays_stay_under_the_doubling_ceiling_and_retry_max_delay() {
+fn backoff_delays_lie_between_half_the_doubling_ceiling_and_the_ceiling() {
     let server = MockServer::start();
     let unavailable = failing(&server, 1, 503, &[], 100);
     let sleeps = Sleeps::default();
-    let (base, max) = (Duration::from_millis(10), Duration::from_millis(40));
+    let (base, max) = (Duration::from_secs(1), Duration::from_secs(4));
     let client = sleeps
         .install(builder(&server))
         .max_retries(6)
@@ -342,14 +354,51 @@ fn backoff_delays_stay_under_the_doubling_ceiling_and_retry_max_delay() {
     let delays = sleeps.delays();
     assert_eq!(delays.len(), 6);
     for (retry, delay) in delays.iter().enumerate() {
-        // 10, 20, 40, then capped at 40 ms.
+        // 1, 2, 4, then capped at 4 s; "equal jitter" waits half of it at least
+        // (counted from the 503's arrival, a few milliseconds before the wait).
         let ceiling = (base * 2u32.pow(retry as u32)).min(max);
+        let floor = ceiling / 2 - Duration::from_millis(100);
         assert!(
-            *delay <= ceiling,
-            "retry {retry} waited {delay:?}, above {ceiling:?}"
+            *delay <= ceiling && *delay >= floor,
+            "retry {retry} waited {delay:?}, outside [{:?}, {ceiling:?}]",
+            ceiling / 2
         );
     }
     unavailable.assert_calls(7);
+}
+
+/// Case 5 of issue 18: `Retry-After: 0` made four attempts within a millisecond.
+#[test]
+fn retry_after_zero_or_in_the_past_is_raised_to_half_the_backoff_ceiling() {
+    let past = http_date(SystemTime::now() - Duration::from_secs(60));
+    for value in ["0", past.as_str()] {
+        let server = MockServer::start();
+        let limited = failing(&server, 1, 429, &[("Retry-After", value)], 3);
+        let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+        let sleeps = Sleeps::default();
+        let client = sleeps
+            .install(builder(&server))
+            .retry_base_delay(Duration::from_secs(1))
+            .retry_max_delay(Duration::from_secs(30))
+            .build()
+            .unwrap();
+
+        client.list_webhooks().page(1).send().unwrap();
+
+        // Ceilings of 1, 2 and 4 s: at least 0.5, 1 and 2 s, less the few
+        // milliseconds between each 429 and its wait.
+        let delays = sleeps.delays();
+        assert_eq!(delays.len(), 3, "{value}: {delays:?}");
+        for (delay, floor) in delays.iter().zip([500, 1000, 2000]) {
+            let floor = Duration::from_millis(floor);
+            assert!(
+                *delay <= floor && *delay > floor - Duration::from_millis(100),
+                "{value}: waited {delay:?} for a floor of {floor:?}"
+            );
+        }
+        limited.assert_calls(3);
+        ok.assert_calls(1);
+    }
 }
 
 #[test]
@@ -360,8 +409,8 @@ fn a_429_without_retry_after_waits_the_backoff() {
     let sleeps = Sleeps::default();
     let client = sleeps
         .install(builder(&server))
-        .retry_base_delay(Duration::from_millis(10))
-        .retry_max_delay(Duration::from_secs(1))
+        .retry_base_delay(Duration::from_secs(2))
+        .retry_max_delay(Duration::from_secs(10))
         .build()
         .unwrap();
 
@@ -369,7 +418,10 @@ fn a_429_without_retry_after_waits_the_backoff() {
 
     let delays = sleeps.delays();
     assert_eq!(delays.len(), 1);
-    assert!(delays[0] <= Duration::from_millis(10), "{delays:?}");
+    assert!(
+        delays[0] <= Duration::from_secs(2) && delays[0] > Duration::from_millis(900),
+        "{delays:?}"
+    );
     limited.assert_calls(1);
     ok.assert_calls(1);
 }
@@ -396,11 +448,11 @@ fn retry_after_with_an_absurd_year_is_ignored_not_a_panic() {
             .page(1)
             .send();
 
-        // Unreadable, so the client's own backoff (1 ms at most here) applies.
+        // Unreadable, so the client's own backoff (1 s at most here) applies.
         assert_eq!(received.unwrap().items.len(), 1, "{value}");
         let delays = sleeps.delays();
         assert!(
-            delays.len() == 1 && delays[0] <= Duration::from_millis(1),
+            delays.len() == 1 && delays[0] <= Duration::from_secs(1),
             "{value}: {delays:?}"
         );
         limited.assert_calls(1);
@@ -438,4 +490,53 @@ fn retry_after_of_the_largest_number_fails_at_once_with_that_wait() {
     assert_eq!(sleeps.delays(), []);
     limited.assert_calls(1);
     ok.assert_calls(0);
+}
+
+#[test]
+fn a_retry_after_holds_back_the_next_request_of_every_clone() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "5")], 1);
+    let second = mock_page(&server, 2, page(2, 2, 2, [2]));
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let clone = client.clone();
+
+    let error = failure(client.list_webhooks().page(1).send());
+    let waits_before = sleeps.delays().len();
+    let received = clone.list_webhooks().page(2).send().unwrap();
+
+    assert!(
+        matches!(error, Error::RateLimited { page: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(waits_before, 0, "no retry, so no wait for the first");
+    assert_eq!(received.items.len(), 1);
+    // The clone's request waited for the deadline the 429 set.
+    assert_one_wait_of_at_most(&sleeps, Duration::from_secs(5));
+    limited.assert_calls(1);
+    second.assert_calls(1);
+}
+
+#[test]
+fn a_retry_after_equal_to_the_ceiling_is_waited_out() {
+    let server = MockServer::start();
+    let limited = failing(&server, 1, 429, &[("Retry-After", "7")], 1);
+    let ok = mock_page(&server, 1, page(1, 1, 1, [1]));
+    let sleeps = Sleeps::default();
+    let client = sleeps
+        .install(builder(&server))
+        .max_retry_after(Duration::from_secs(7))
+        .build()
+        .unwrap();
+
+    let received = client.list_webhooks().page(1).send().unwrap();
+
+    assert_eq!(received.items.len(), 1);
+    assert_one_wait_of_at_most(&sleeps, Duration::from_secs(7));
+    limited.assert_calls(1);
+    ok.assert_calls(1);
 }

@@ -191,3 +191,127 @@ fn an_empty_account_is_an_empty_snapshot_in_one_request() {
     assert!(webhooks.is_empty());
     only.assert_calls(1);
 }
+
+/// Case 2 of issue 18: `count` 300 over 3 pages, page 2 holding 50 of its
+/// 100; `snapshot()` returned 250 webhooks as a consistent snapshot.
+#[test]
+fn a_listing_short_of_its_count_is_listed_again_then_not_consistent() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 300, 1..=100)),
+        mock_page(&server, 2, page(2, 3, 300, 101..=150)),
+        mock_page(&server, 3, page(3, 3, 300, 201..=300)),
+    ];
+
+    let error = client(&server).list_webhooks().snapshot().unwrap_err();
+
+    assert!(
+        matches!(error, Error::NoConsistentSnapshot { passes: 3 }),
+        "{error:?}"
+    );
+    assert_eq!(calls(&[&pages[0], &pages[1], &pages[2]]), [3, 3, 3]);
+}
+
+#[test]
+fn a_listing_of_more_webhooks_than_its_count_is_not_consistent() {
+    let server = MockServer::start();
+    // Three webhooks for a count of 2: the third is not kept, and the pass
+    // stops there.
+    let first = mock_page(&server, 1, page(1, 2, 2, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 2, 2, [3]));
+
+    let error = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .max_passes(2)
+        .snapshot()
+        .unwrap_err();
+
+    assert!(
+        matches!(error, Error::NoConsistentSnapshot { passes: 2 }),
+        "{error:?}"
+    );
+    assert_eq!(calls(&[&first, &second]), [2, 2]);
+}
+
+/// Case 3 of issue 18: a server claiming `count` 10^12 with fresh ids;
+/// `snapshot()` grew to 2.8 GB in 60 s.
+#[test]
+fn a_count_above_max_items_fails_at_the_first_answer() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, u32::MAX, 1_000_000_000_000, 1..=100));
+    let second = mock_page(&server, 2, page(2, u32::MAX, 1_000_000_000_000, 101..=200));
+
+    let error = client(&server).list_webhooks().snapshot().unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            Error::TooManyItems {
+                page: 1,
+                count: 1_000_000_000_000,
+                limit: 100_000
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "page 1 announces 1000000000000 items, more than the limit of 100000 \
+         a snapshot may hold"
+    );
+    assert_eq!(error.page(), Some(1));
+    assert_eq!(calls(&[&first, &second]), [1, 0]);
+}
+
+#[test]
+fn max_items_sets_the_limit_and_a_count_within_it_passes() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 2, 3, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 2, 3, [3]));
+    let request = client(&server).list_webhooks().per_page(2);
+
+    let refused = request.clone().max_items(2).snapshot().unwrap_err();
+    let held = request.max_items(3).snapshot().unwrap();
+
+    assert!(
+        matches!(
+            refused,
+            Error::TooManyItems {
+                page: 1,
+                count: 3,
+                limit: 2
+            }
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(ids(&held), [1, 2, 3]);
+    assert_eq!(calls(&[&first, &second]), [2, 1]);
+}
+
+#[test]
+fn a_count_that_grows_past_max_items_fails_on_that_page() {
+    let server = MockServer::start();
+    let first = mock_page(&server, 1, page(1, 3, 4, [1, 2]));
+    let second = mock_page(&server, 2, page(2, 3, 500_000, [3, 4]));
+    let third = mock_page(&server, 3, page(3, 3, 500_000, [5, 6]));
+
+    let error = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            error,
+            Error::TooManyItems {
+                page: 2,
+                count: 500_000,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(calls(&[&first, &second, &third]), [1, 1, 0]);
+}

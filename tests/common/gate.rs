@@ -5,7 +5,9 @@
 //!
 //! Each connection has its own thread and carries one request
 //! (`Connection: close`). Answers are `responses[page]`, or a 418 for a page
-//! without one. Opening the gate (or dropping the server) releases them.
+//! without one; a page in `first` gets those bytes as the answer to its first
+//! request instead (a 429, say). Opening the gate (or dropping the server)
+//! releases them.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -24,6 +26,8 @@ const PATIENCE: Duration = Duration::from_secs(10);
 struct Shared {
     /// The `page` of each request received, in order of arrival.
     pages: Mutex<Vec<u32>>,
+    /// The raw answers to the first request of a page, not yet given.
+    first: Mutex<HashMap<u32, Vec<u8>>>,
     arrived: Condvar,
     open: Mutex<bool>,
     opened: Condvar,
@@ -38,9 +42,22 @@ pub struct GateServer {
 
 impl GateServer {
     pub fn start(responses: HashMap<u32, Value>, held: &[u32]) -> GateServer {
+        Self::start_with_first(responses, HashMap::new(), held)
+    }
+
+    /// Like [`start`](Self::start), answering the first request of each page
+    /// in `first` with its bytes.
+    pub fn start_with_first(
+        responses: HashMap<u32, Value>,
+        first: HashMap<u32, Vec<u8>>,
+        held: &[u32],
+    ) -> GateServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            first: Mutex::new(first),
+            ..Shared::default()
+        });
         let (responses, held) = (Arc::new(responses), Arc::new(held.to_vec()));
         let accepting = Arc::clone(&shared);
         thread::spawn(move || {
@@ -124,9 +141,11 @@ fn answer(stream: TcpStream, shared: &Shared, responses: &HashMap<u32, Value>, h
                 .0;
         }
     }
-    let response = match responses.get(&page) {
-        Some(body) => json_response(200, body),
-        None => json_response(
+    let first = shared.first.lock().unwrap().remove(&page);
+    let response = match (first, responses.get(&page)) {
+        (Some(bytes), _) => bytes,
+        (None, Some(body)) => json_response(200, body),
+        (None, None) => json_response(
             418,
             &serde_json::json!({"errors": {"page": "not scripted"}}),
         ),

@@ -87,10 +87,21 @@ pub fn client(server: &MockServer) -> Client {
 pub struct Sleeps(Arc<Mutex<Vec<Duration>>>);
 
 impl Sleeps {
-    /// Installs this recorder as the builder's sleeper.
+    /// Installs this recorder as the builder's sleeper, with backoff waits of
+    /// 1 s: waits count from the failed answer's arrival, and a wait of a few
+    /// milliseconds could be over before it is asked for, and not recorded.
+    /// Nothing sleeps, so long waits cost nothing.
     pub fn install(&self, builder: ClientBuilder) -> ClientBuilder {
         let log = self.0.clone();
-        builder.sleeper(move |delay| log.lock().unwrap().push(delay))
+        builder
+            .retry_base_delay(Duration::from_secs(1))
+            .retry_max_delay(Duration::from_secs(1))
+            .sleeper(move |delay| log.lock().unwrap().push(delay))
+    }
+
+    /// The sum of the delays recorded so far.
+    pub fn total(&self) -> Duration {
+        self.delays().iter().sum()
     }
 
     /// The delays recorded so far.

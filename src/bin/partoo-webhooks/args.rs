@@ -55,6 +55,7 @@ pub struct DiffArgs {
     pub connection: Connection,
     pub format: DiffFormat,
     pub desired: PathBuf,
+    pub max_webhooks: Option<u64>,
 }
 
 /// A command line that cannot be run, with what is wrong in it.
@@ -97,6 +98,8 @@ Options of list:
 
 Options of diff:
   --format FORMAT      text or json [default: text]
+  --max-webhooks N     fail when the account announces more than N webhooks,
+                       before holding them in memory [default: 100000]
 
 The API key comes from the environment variable PARTOO_API_KEY, or from
 --api-key-file; never from a command-line value, which would show in `ps` and
@@ -106,8 +109,9 @@ list: output streams, each page is printed before the next one is requested.
 jsonl and json use the API's field names; csv has a header row and RFC 4180
 quoting, and a ' before a cell that starts with = + - @, a tab or a carriage
 return, which a spreadsheet would compute; table is for people.
-Exit status: 0 success, 1 the API or the network failed (after printing
-everything received), 2 a usage or configuration error (nothing was requested).
+Exit status: 0 success, 1 the API or the network failed, or the listing ended
+with other than the API's count of webhooks (after printing everything
+received), 2 a usage or configuration error (nothing was requested).
 
 diff: compares the account with DESIRED.json (- for standard input), read-only,
 and prints what to change. DESIRED.json is a JSON array of webhooks, one per
@@ -330,6 +334,7 @@ struct DiffOptions {
     connection: Connection,
     format: Option<DiffFormat>,
     desired: Option<PathBuf>,
+    max_webhooks: Option<u64>,
 }
 
 impl Options for DiffOptions {
@@ -349,6 +354,10 @@ impl Options for DiffOptions {
                     usage(format!("invalid {name} '{value}': expected text or json"))
                 })?;
                 set(&mut self.format, name, format)?;
+            }
+            "--max-webhooks" => {
+                let max = number(name, opt.value()?)?;
+                set(&mut self.max_webhooks, name, max)?;
             }
             _ => return Ok(false),
         }
@@ -374,6 +383,7 @@ impl Options for DiffOptions {
             connection: self.connection,
             format: self.format.unwrap_or(DiffFormat::Text),
             desired,
+            max_webhooks: self.max_webhooks,
         }))
     }
 }

@@ -142,6 +142,9 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
     if let Some(per_page) = diff.connection.per_page {
         request = request.per_page(per_page);
     }
+    if let Some(max) = diff.max_webhooks {
+        request = request.max_items(max);
+    }
     let live = request
         .snapshot()
         .map_err(|error| listing_failure(error, &key_source))?;
@@ -284,6 +287,17 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
         let flag = name.replace('_', "-");
         return Failure::Usage(format!("invalid --{flag} {value}: expected {expected}"));
     }
+    if let Error::CountMismatch { listed, count } = error {
+        // The library's advice names its API; this is the command's.
+        let what = match listed < count {
+            true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
+            false => format!("{listed} webhooks were listed for a count of {count}"),
+        };
+        return Failure::Failed(format!(
+            "{what} (all printed); the account may have changed during the listing: \
+             run the command again"
+        ));
+    }
     let fix = match error.status() {
         Some(401) => format!("; check the API key in {key_source}"),
         Some(403) => "; the key's user may not list these webhooks \
@@ -294,6 +308,10 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
             .to_owned(),
         _ if matches!(error, Error::NoConsistentSnapshot { .. }) => {
             "; try again when the webhooks are not being changed".to_owned()
+        }
+        _ if matches!(error, Error::TooManyItems { .. }) => {
+            "; if the account really holds that many, raise the limit with --max-webhooks N"
+                .to_owned()
         }
         _ if matches!(error, Error::Certificate { .. }) => {
             "; if a TLS-inspecting proxy or a private CA signs it, pass that CA's \
