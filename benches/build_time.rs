@@ -89,7 +89,10 @@ fn main() {
         dir: write_program(
             &scratch,
             "on-library",
-            &format!("partoo-webhooks = {{ path = {:?} }}", crate_dir.display().to_string()),
+            &format!(
+                "partoo-webhooks = {{ path = {:?} }}",
+                crate_dir.display().to_string()
+            ),
             ON_LIBRARY,
             crate_dir,
         ),
@@ -129,12 +132,18 @@ fn main() {
         (wall, cpu)
     });
     let [(lib_wall, lib_cpu), (raw_wall, raw_cpu)] = medians;
-    println!("cold `cargo build --release` of a small program, median of {rounds} interleaved rounds");
+    println!(
+        "cold `cargo build --release` of a small program, median of {rounds} interleaved rounds"
+    );
     println!("{:<22} {:>10} {:>10}", "", "wall s", "CPU s");
     println!("{:<22} {lib_wall:>10.1} {lib_cpu:>10.1}", library.name);
     println!("{:<22} {raw_wall:>10.1} {raw_cpu:>10.1}", raw.name);
     let wall_ratio = lib_wall / raw_wall;
-    let verdict = if wall_ratio <= RATIO_TARGET { "PASS" } else { "FAIL" };
+    let verdict = if wall_ratio <= RATIO_TARGET {
+        "PASS"
+    } else {
+        "FAIL"
+    };
     println!(
         "ratio                  {wall_ratio:>10.2} {:>10.2}   wall <= {RATIO_TARGET:.2} {verdict}",
         lib_cpu / raw_cpu
@@ -179,7 +188,8 @@ fn cold_build(program: &Program) -> (Duration, Duration) {
 fn children_cpu() -> Duration {
     let usage = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage(RUSAGE_CHILDREN)");
     let time = |t: nix::sys::time::TimeVal| {
-        Duration::from_secs(t.tv_sec().max(0) as u64) + Duration::from_micros(t.tv_usec().max(0) as u64)
+        Duration::from_secs(t.tv_sec().max(0) as u64)
+            + Duration::from_micros(t.tv_usec().max(0) as u64)
     };
     time(usage.user_time()) + time(usage.system_time())
 }
