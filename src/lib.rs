@@ -240,35 +240,21 @@
 #![deny(missing_docs)]
 
 mod client;
-mod config;
-mod contract;
 mod custom_headers;
 #[cfg(feature = "verify")]
 pub mod delivery;
-mod desired;
 mod error;
-mod origin;
-mod pager;
-mod pagination;
+mod listing;
 mod plan;
-mod prefetch;
-mod redact;
-mod retry;
-mod seen;
-mod snapshot;
 pub mod text;
-mod tls;
 mod webhooks;
 
-pub use client::Client;
-pub use config::{ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
+pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use custom_headers::{CustomHeaderError, CustomHeaders};
-pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 pub use error::{Cause, Error};
-pub use pager::{Items, Pages};
-pub use pagination::Page;
+pub use listing::{Items, Page, Pages, MAX_PREFETCH};
 pub use plan::{Conflict, Create, Delete, HeaderChanges, Plan, Update, UrlChange};
-pub use prefetch::MAX_PREFETCH;
+pub use plan::{DesiredError, DesiredState, DesiredWebhook};
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 
 /// The README's examples, compiled by `cargo test` so that they cannot drift.

@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::pagination::Listing;
-use crate::snapshot;
+use crate::listing::snapshot;
+use crate::listing::Listing;
 use crate::text::mask_query;
 use crate::{Client, CustomHeaders, Error, Items, Page, Pages};
 

@@ -15,7 +15,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::text::mask_query;
-use crate::{CustomHeaders, DesiredState, DesiredWebhook, EventType, WebhookItem};
+use crate::{CustomHeaders, EventType, WebhookItem};
+
+mod desired;
+
+pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 
 /// What differs between desired webhooks and an account's, keyed by
 /// organization and event type (Partoo allows one webhook per pair).

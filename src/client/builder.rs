@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ureq::http::HeaderValue;
 
-use crate::retry::RetryPolicy;
+use crate::client::retry::RetryPolicy;
 use crate::{Client, Error};
 
 /// The production API, the default base URL.

@@ -1,4 +1,4 @@
-//! The lazy iterators that run a [`Listing`](crate::pagination::Listing): page
+//! The lazy iterators that run a [`Listing`](crate::listing::Listing): page
 //! after page, one page in memory, with optional prefetching.
 
 use std::hash::Hash;
@@ -6,10 +6,10 @@ use std::iter::FusedIterator;
 
 use serde::de::DeserializeOwned;
 
-use crate::contract::Contract;
-use crate::pagination::Listing;
-use crate::prefetch::Prefetch;
-use crate::seen::Seen;
+use crate::listing::contract::Contract;
+use crate::listing::dedupe::Seen;
+use crate::listing::prefetch::Prefetch;
+use crate::listing::Listing;
 use crate::{Client, Error, Page};
 
 /// Every page of a listing, in order, as [`Page`]s.

@@ -22,8 +22,8 @@ use std::thread;
 
 use serde::de::DeserializeOwned;
 
-use crate::pagination::PageRequest;
-use crate::retry::Failure;
+use crate::client::retry::Failure;
+use crate::listing::PageRequest;
 use crate::{Client, Page};
 
 /// The most pages a listing keeps in flight ahead of the one being read, and

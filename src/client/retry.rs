@@ -14,7 +14,7 @@ use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::config::Sleeper;
+use crate::client::builder::Sleeper;
 use crate::Error;
 
 /// How failed requests are retried. The defaults live in [`crate::ClientBuilder`].

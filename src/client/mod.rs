@@ -10,13 +10,19 @@ use std::time::{Instant, SystemTime};
 use serde::de::{DeserializeOwned, DeserializeSeed};
 use ureq::{Agent, Body};
 
-use crate::config::{ApiKey, Config, Phases};
-use crate::origin::{self, Origin};
-use crate::pagination::{PageRequest, PageSeed};
-use crate::redact;
-use crate::retry::{parse_retry_after, Backoff, Failure};
-use crate::tls;
-use crate::{ClientBuilder, Error, ListWebhooks, Page, MAX_PREFETCH};
+use crate::listing::{PageRequest, PageSeed};
+use crate::{Error, ListWebhooks, Page, MAX_PREFETCH};
+use builder::{ApiKey, Config, Phases};
+use redirect::Origin;
+use retry::{parse_retry_after, Backoff, Failure};
+
+mod builder;
+pub(crate) mod redact;
+mod redirect;
+pub(crate) mod retry;
+mod tls;
+
+pub use builder::{ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 
 /// The header Partoo reads the API key from.
 const API_KEY_HEADER: &str = "x-APIKey";
@@ -108,7 +114,7 @@ impl Client {
 
     pub(crate) fn from_config(api_key: ApiKey, mut config: Config) -> Result<Client, Error> {
         let (base_url, origin) =
-            origin::check_base_url(&config.base_url, config.allow_insecure_http)?;
+            redirect::check_base_url(&config.base_url, config.allow_insecure_http)?;
         config.base_url = base_url;
         let phases = Phases::of(config.connect_timeout, config.timeout);
         let mut agent = tls::configure(Agent::config_builder(), &config)?;
@@ -240,7 +246,7 @@ impl Client {
             let location = response.headers().get("location");
             if let (300..=399, Some(location)) = (status, location) {
                 let location = self.redact(&String::from_utf8_lossy(location.as_bytes()));
-                url = origin::follow_redirect(&self.inner.origin, &url, &location, page)?;
+                url = redirect::follow_redirect(&self.inner.origin, &url, &location, page)?;
                 continue;
             }
             if (200..=299).contains(&status) {

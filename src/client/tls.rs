@@ -20,7 +20,7 @@
 use ureq::config::ConfigBuilder;
 use ureq::typestate::AgentScope;
 
-use crate::config::Config;
+use crate::client::builder::Config;
 use crate::Error;
 
 /// Sets the agent's TLS library and roots from `config`, whose base URL has
