@@ -236,6 +236,28 @@
 //! A TLS-inspecting proxy or a host signed by a private CA needs that CA:
 //! [`ClientBuilder::replace_root_certs_pem`]. A refused certificate is
 //! [`Error::Certificate`], reported before anything is sent.
+//!
+//! # Where things live
+//!
+//! The public items are all at the crate root, but for the modules named
+//! here. In the source, one folder for each part that spans files:
+//!
+//! - `client/`: [`Client`] (`mod.rs`: one attempt at a page, its statuses and
+//!   errors), [`ClientBuilder`] and the defaults (`builder.rs`), `tls.rs`,
+//!   `retry.rs` (which failures are retried, and the back-off shared by a
+//!   client's threads), `redirect.rs` (same-origin redirects) and `redact.rs`
+//!   (the API key cut out of server text).
+//! - `listing/`: generic pagination, which knows nothing of webhooks: the
+//!   settings of a listing (`request.rs`), [`Page`] and its decoding
+//!   (`page.rs`), the iterators [`Pages`] and [`Items`] (`pages.rs`), the
+//!   listing contract (`contract.rs`: when a listing stops), prefetching,
+//!   de-duplication and snapshots.
+//! - `webhooks.rs`: [`WebhookItem`], [`EventType`] and [`ListWebhooks`], the
+//!   one endpoint; `custom_headers.rs`: [`CustomHeaders`] and its rules.
+//! - `plan/`: [`DesiredState`] (`desired.rs`) and [`Plan`], what `diff` prints.
+//! - [`delivery`]: receiving webhooks (signatures, the envelope, payloads).
+//! - [`text`]: the one rule for server text shown to people.
+//! - `error.rs`: [`Error`], the one error of the client.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
