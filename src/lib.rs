@@ -254,6 +254,10 @@
 //!   de-duplication and snapshots.
 //! - `webhooks.rs`: [`WebhookItem`], [`EventType`] and [`ListWebhooks`], the
 //!   one endpoint; `custom_headers.rs`: [`CustomHeaders`] and its rules.
+//! - `open_enum.rs`: [`UnknownValue`], and the one shape of every
+//!   enumeration of Partoo's that may grow ([`EventType`], the payloads'
+//!   kinds and statuses): unknown values kept as sent, equality, order and
+//!   hash by the string.
 //! - `plan/`: [`DesiredState`] (`desired.rs`) and [`Plan`], what `diff` prints.
 //! - [`delivery`]: receiving webhooks (signatures, the envelope, payloads).
 //! - [`text`]: the one rule for server text shown to people.
@@ -267,6 +271,7 @@ mod custom_headers;
 pub mod delivery;
 mod error;
 mod listing;
+mod open_enum;
 mod plan;
 pub mod text;
 mod webhooks;
@@ -275,6 +280,7 @@ pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use custom_headers::{CustomHeaderError, CustomHeaders};
 pub use error::{Cause, Error};
 pub use listing::{Items, Page, Pages, MAX_PREFETCH};
+pub use open_enum::UnknownValue;
 pub use plan::{Conflict, Create, Delete, HeaderChanges, Plan, Update, UrlChange};
 pub use plan::{DesiredError, DesiredState, DesiredWebhook};
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};

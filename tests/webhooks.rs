@@ -227,7 +227,10 @@ fn unknown_event_types_and_unknown_fields_do_not_break_a_listing() {
 
     assert_eq!(listed.len(), 3);
     let new = &listed[0].event_type;
-    assert_eq!(*new, EventType::Other("review_created".to_owned()));
+    assert!(
+        matches!(new, EventType::Unknown(value) if value.as_str() == "review_created"),
+        "{new:?}"
+    );
     assert_eq!(
         (new.as_str(), new.to_string()),
         ("review_created", "review_created".to_owned())
@@ -256,13 +259,14 @@ fn event_types_read_and_write_the_api_strings() {
         "message_created",
         "lead_received",
     ];
-    for (known, name) in EventType::KNOWN.into_iter().zip(names) {
+    assert_eq!(EventType::KNOWN.len(), names.len());
+    for (known, name) in EventType::KNOWN.iter().zip(names) {
         assert_eq!(name.parse::<EventType>(), Ok(known.clone()));
         assert_eq!((known.as_str(), known.to_string()), (name, name.to_owned()));
-        assert_eq!(serde_json::to_value(&known).unwrap(), name);
+        assert_eq!(serde_json::to_value(known).unwrap(), name);
         assert_eq!(
             serde_json::from_value::<EventType>(json!(name)).unwrap(),
-            known
+            *known
         );
     }
 }
