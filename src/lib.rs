@@ -289,3 +289,6 @@ pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(doctest)]
+mod shape_doctests;
