@@ -272,7 +272,7 @@ pub mod delivery;
 mod error;
 mod listing;
 mod open_enum;
-mod plan;
+pub mod plan;
 pub mod text;
 mod webhooks;
 
@@ -281,8 +281,7 @@ pub use custom_headers::{CustomHeaderError, CustomHeaders};
 pub use error::{Cause, Error};
 pub use listing::{Items, Page, Pages, MAX_PREFETCH};
 pub use open_enum::UnknownValue;
-pub use plan::{Conflict, Create, Delete, HeaderChanges, Plan, Update, UrlChange};
-pub use plan::{DesiredError, DesiredState, DesiredWebhook};
+pub use plan::{DesiredError, DesiredState, DesiredWebhook, Plan};
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 
 /// The README's examples, compiled by `cargo test` so that they cannot drift.
