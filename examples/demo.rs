@@ -48,7 +48,7 @@ fn main() -> Result<(), partoo_webhooks::Error> {
         let webhook = webhook?;
         let event_type = match &webhook.event_type {
             // Partoo adds event types without notice; a listing keeps them as sent.
-            EventType::Other(new) => format!("{new} (new)"),
+            EventType::Unknown(new) => format!("{new} (new)"),
             known => known.as_str().to_owned(),
         };
         let headers = match &webhook.custom_headers {

@@ -11,6 +11,12 @@ use crate::text::escape;
 /// The HTTP headers Partoo adds to each call of a webhook, in the order the API
 /// sent them. Names compare without regard to ASCII case, as in HTTP.
 ///
+/// Two sets are equal (`==`) when they hold the same headers in any order:
+/// names compared without regard to ASCII case, values exactly. A name that
+/// comes more than once (a listing keeps what the server sent) must have its
+/// values in the same order in both, as HTTP reads repeated fields; the
+/// first of them is what [`get`](Self::get) returns.
+///
 /// The values are often credentials (Partoo's own example is `X-Auth-Token`),
 /// so `Debug` shows the names only; [`get`](Self::get), [`iter`](Self::iter)
 /// and serialization give the values.
@@ -25,9 +31,42 @@ use crate::text::escape;
 /// headers.insert("X-Partoo-Id", "1");
 /// assert!(matches!(headers.validate(), Err(CustomHeaderError::ReservedPrefix { .. })));
 /// assert_eq!(format!("{headers:?}"), r#"{"X-Auth-Token": "[hidden]", "X-Partoo-Id": "[hidden]"}"#);
+///
+/// let same = CustomHeaders::from_iter([("x-partoo-id", "1"), ("X-AUTH-TOKEN", "secret")]);
+/// assert_eq!(headers, same);
+/// assert_ne!(headers, CustomHeaders::from_iter([("X-Auth-Token", "SECRET"), ("X-Partoo-Id", "1")]));
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct CustomHeaders(Vec<(String, String)>);
+
+impl PartialEq for CustomHeaders {
+    fn eq(&self, other: &Self) -> bool {
+        let same = |(a, x): &(String, String), (b, y): &(String, String)| {
+            a.eq_ignore_ascii_case(b) && x == y
+        };
+        if self.0.len() != other.0.len() {
+            return false;
+        }
+        // Usually both came in one order: then nothing is sorted.
+        if self.0.iter().zip(&other.0).all(|(a, b)| same(a, b)) {
+            return true;
+        }
+        let (mine, theirs) = (self.by_name(), other.by_name());
+        mine.into_iter().zip(theirs).all(|(a, b)| same(a, b))
+    }
+}
+
+impl Eq for CustomHeaders {}
+
+impl CustomHeaders {
+    /// The headers sorted by name without regard to ASCII case; the values of
+    /// a name that comes more than once keep their order (a stable sort).
+    fn by_name(&self) -> Vec<&(String, String)> {
+        let mut sorted: Vec<&(String, String)> = self.0.iter().collect();
+        sorted.sort_by(|(a, _), (b, _)| folded(a).cmp(folded(b)));
+        sorted
+    }
+}
 
 impl fmt::Debug for CustomHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -225,6 +264,11 @@ impl CustomHeaders {
         }
         Ok(())
     }
+}
+
+/// A name's bytes, ASCII letters in lower case: the order of names in HTTP.
+fn folded(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 fn check(name: &str, value: &str) -> Result<(), CustomHeaderError> {

@@ -12,17 +12,23 @@ use crate::text::escape;
 /// is always safe. The fields keep what the server sent (the key cut out);
 /// `Display` escapes its control and invisible characters
 /// ([`text::escape`](crate::text::escape)).
+///
+/// The enum and each variant with fields are `#[non_exhaustive]`, so that a
+/// later version can add a variant or a field (a request id, say): match a
+/// variant's fields with `..`, as in `Error::Status { status, .. }`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// No API key was given, to the builder or in `PARTOO_API_KEY`.
     MissingApiKey,
     /// The API key is empty or holds a character that cannot be sent in an HTTP header.
+    #[non_exhaustive]
     InvalidApiKey {
         /// What is wrong with the key (never the key itself).
         reason: &'static str,
     },
     /// The base URL cannot be used; nothing was sent.
+    #[non_exhaustive]
     InvalidBaseUrl {
         /// The URL as given.
         url: String,
@@ -30,6 +36,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// A setting of the builder cannot be used; nothing was sent.
+    #[non_exhaustive]
     InvalidSetting {
         /// The setting, e.g. `user agent`.
         name: &'static str,
@@ -39,11 +46,13 @@ pub enum Error {
     /// The root certificates given to
     /// [`ClientBuilder::replace_root_certs_pem`](crate::ClientBuilder::replace_root_certs_pem)
     /// cannot be used; nothing was sent.
+    #[non_exhaustive]
     InvalidRootCerts {
         /// What is wrong with them, e.g. that the PEM holds no certificate.
         reason: String,
     },
     /// A request parameter is out of range; nothing was sent.
+    #[non_exhaustive]
     InvalidParameter {
         /// The query parameter, e.g. `per_page`.
         name: &'static str,
@@ -53,6 +62,7 @@ pub enum Error {
         expected: String,
     },
     /// The server answered 401: the key is wrong, expired or revoked.
+    #[non_exhaustive]
     Unauthorized {
         /// The page requested.
         page: u32,
@@ -60,6 +70,7 @@ pub enum Error {
         message: String,
     },
     /// The server answered 403: the key's user may not list webhooks (or this `org_id`).
+    #[non_exhaustive]
     Forbidden {
         /// The page requested.
         page: u32,
@@ -70,6 +81,7 @@ pub enum Error {
     ///
     /// Returned without waiting when `Retry-After` asks for longer than the
     /// client's ceiling, or (inside [`Error::RetriesExhausted`]) when retries ran out.
+    #[non_exhaustive]
     RateLimited {
         /// The page requested.
         page: u32,
@@ -77,6 +89,7 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     /// The server answered another status that is not a success.
+    #[non_exhaustive]
     Status {
         /// The page requested.
         page: u32,
@@ -88,6 +101,7 @@ pub enum Error {
     /// A success response whose body is not the expected JSON.
     ///
     /// The decoder's message is the [`source`](std::error::Error::source).
+    #[non_exhaustive]
     Decode {
         /// The page requested.
         page: u32,
@@ -97,6 +111,7 @@ pub enum Error {
         source: Cause,
     },
     /// The response body is larger than the configured limit; the rest was not read.
+    #[non_exhaustive]
     BodyTooLarge {
         /// The page requested.
         page: u32,
@@ -109,6 +124,7 @@ pub enum Error {
     ///
     /// Which phase ran out (connecting, waiting for the answer, reading the
     /// body) is said by the [`source`](std::error::Error::source).
+    #[non_exhaustive]
     Timeout {
         /// The page requested.
         page: u32,
@@ -117,6 +133,7 @@ pub enum Error {
     },
     /// The connection failed or broke: refused, reset, or closed before the
     /// whole answer arrived. Retried.
+    #[non_exhaustive]
     Connection {
         /// The page requested.
         page: u32,
@@ -125,6 +142,7 @@ pub enum Error {
     },
     /// Another failure below HTTP, which asking again would not mend: the host
     /// name does not resolve, the answer is not HTTP, a proxy refused. Not retried.
+    #[non_exhaustive]
     Transport {
         /// The page requested.
         page: u32,
@@ -138,6 +156,7 @@ pub enum Error {
     /// Nothing was sent over the connection, the API key included. Not retried.
     ///
     /// The TLS library's reason is the [`source`](std::error::Error::source).
+    #[non_exhaustive]
     Certificate {
         /// The page requested.
         page: u32,
@@ -147,6 +166,7 @@ pub enum Error {
         source: Cause,
     },
     /// The server redirected somewhere the client will not follow with the API key.
+    #[non_exhaustive]
     Redirect {
         /// The page requested.
         page: u32,
@@ -158,6 +178,7 @@ pub enum Error {
     /// The server answered a different page than the one requested.
     ///
     /// A server that ignores `page` would otherwise be listed forever.
+    #[non_exhaustive]
     PageMismatch {
         /// The page requested.
         requested: u32,
@@ -171,6 +192,7 @@ pub enum Error {
     /// A server whose `max_page` runs ahead of `page`, or that repeats the
     /// same page, would otherwise be listed forever. See [`Pages`](crate::Pages)
     /// under "When it stops".
+    #[non_exhaustive]
     Runaway {
         /// The page the listing stopped at: not requested when the page bound
         /// stopped it, received but not yielded when the item bound did.
@@ -189,6 +211,7 @@ pub enum Error {
     /// Usually the account changed while it was listed. Every item received
     /// was yielded before this error. List again, or use
     /// [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot).
+    #[non_exhaustive]
     CountMismatch {
         /// How many distinct items were listed.
         listed: u64,
@@ -199,6 +222,7 @@ pub enum Error {
     /// announced more items than it may hold
     /// ([`ListWebhooks::max_items`](crate::ListWebhooks::max_items)); nothing
     /// was allocated for them.
+    #[non_exhaustive]
     TooManyItems {
         /// The page whose answer announced them.
         page: u32,
@@ -209,12 +233,14 @@ pub enum Error {
     },
     /// Every listing of [`ListWebhooks::snapshot`](crate::ListWebhooks::snapshot)
     /// showed the webhooks changing while it ran. No request failed.
+    #[non_exhaustive]
     NoConsistentSnapshot {
         /// How many listings were made.
         passes: u32,
     },
     /// A retryable failure persisted through every allowed retry. The last
     /// failure is also the [`source`](std::error::Error::source).
+    #[non_exhaustive]
     RetriesExhausted {
         /// How many requests were made for the page.
         attempts: u32,

@@ -1,7 +1,8 @@
 //! A small, blocking client for the webhook configurations of the
-//! [Partoo REST API v2](https://developers.partoo.co): no async runtime, three
-//! run-time dependencies (`ureq`, `serde`, `serde_json`); and the receiving
-//! end, verifying and reading the deliveries Partoo sends ([`delivery`]).
+//! [Partoo REST API v2](https://developers.partoo.co): no async runtime, and
+//! by default no crate beyond what `ureq`, `serde` and `serde_json` bring; and
+//! the receiving end, verifying and reading the deliveries Partoo sends
+//! ([`delivery`]).
 //!
 //! # List every webhook
 //!
@@ -239,8 +240,11 @@
 //!
 //! # Where things live
 //!
-//! The public items are all at the crate root, but for the modules named
-//! here. In the source, one folder for each part that spans files:
+//! The public items are at the crate root, but for three public modules:
+//! [`plan`] (the comparison and its change types, [`plan::Create`],
+//! [`plan::Change`] and the others; [`Plan`] and the desired-state types are
+//! also at the root), [`delivery`] and [`text`]. In the source, one folder for
+//! each part that spans files:
 //!
 //! - `client/`: [`Client`] (`mod.rs`: one attempt at a page, its statuses and
 //!   errors), [`ClientBuilder`] and the defaults (`builder.rs`), `tls.rs`,
@@ -251,10 +255,16 @@
 //!   settings of a listing (`request.rs`), [`Page`] and its decoding
 //!   (`page.rs`), the iterators [`Pages`] and [`Items`] (`pages.rs`), the
 //!   listing contract (`contract.rs`: when a listing stops), prefetching,
-//!   de-duplication and snapshots.
+//!   de-duplication (whose id type is the endpoint's, not a type parameter
+//!   of the iterators) and snapshots.
 //! - `webhooks.rs`: [`WebhookItem`], [`EventType`] and [`ListWebhooks`], the
 //!   one endpoint; `custom_headers.rs`: [`CustomHeaders`] and its rules.
-//! - `plan/`: [`DesiredState`] (`desired.rs`) and [`Plan`], what `diff` prints.
+//! - `open_enum.rs`: [`UnknownValue`], and the one shape of every
+//!   enumeration of Partoo's that may grow ([`EventType`], the payloads'
+//!   kinds and statuses): unknown values kept as sent, equality, order and
+//!   hash by the string.
+//! - [`plan`]: [`DesiredState`] (`desired.rs`) and, in `mod.rs`, [`Plan`],
+//!   its change types and [`Plan::changes`], what `diff` prints.
 //! - [`delivery`]: receiving webhooks (signatures, the envelope, payloads).
 //! - [`text`]: the one rule for server text shown to people.
 //! - `error.rs`: [`Error`], the one error of the client.
@@ -267,7 +277,8 @@ mod custom_headers;
 pub mod delivery;
 mod error;
 mod listing;
-mod plan;
+mod open_enum;
+pub mod plan;
 pub mod text;
 mod webhooks;
 
@@ -275,11 +286,14 @@ pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use custom_headers::{CustomHeaderError, CustomHeaders};
 pub use error::{Cause, Error};
 pub use listing::{Items, Page, Pages, MAX_PREFETCH};
-pub use plan::{Conflict, Create, Delete, HeaderChanges, Plan, Update, UrlChange};
-pub use plan::{DesiredError, DesiredState, DesiredWebhook};
+pub use open_enum::UnknownValue;
+pub use plan::{DesiredError, DesiredState, DesiredWebhook, Plan};
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 
 /// The README's examples, compiled by `cargo test` so that they cannot drift.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(doctest)]
+mod shape_doctests;

@@ -1,13 +1,12 @@
 //! `GET /webhooks`: the webhook configuration model and its list request.
 
-use std::convert::Infallible;
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::listing::snapshot;
 use crate::listing::Listing;
+use crate::open_enum::open_enum;
 use crate::text::mask_query;
 use crate::{Client, CustomHeaders, Error, Items, Page, Pages};
 
@@ -82,102 +81,35 @@ impl WebhookItem {
     }
 }
 
-/// The event a webhook subscribes to.
-///
-/// Partoo adds event types without notice, so any value the API sends is
-/// accepted: the ones this crate does not know yet are kept in
-/// [`EventType::Other`] and serialize back to the same string.
-///
-/// ```
-/// use partoo_webhooks::EventType;
-///
-/// let known: EventType = "lead_received".parse().unwrap();
-/// assert_eq!(known, EventType::LeadReceived);
-/// let new: EventType = "review_created".parse().unwrap();
-/// assert_eq!(new.as_str(), "review_created");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EventType {
-    /// `business_created`
-    BusinessCreated,
-    /// `business_updated`
-    BusinessUpdated,
-    /// `business_deleted`
-    BusinessDeleted,
-    /// `message_updated`
-    MessageUpdated,
-    /// `message_created`
-    MessageCreated,
-    /// `lead_received`
-    LeadReceived,
-    /// A value this version of the crate does not know, as the API sent it.
-    Other(String),
-}
-
-impl EventType {
-    /// The event types documented when this crate was released.
-    pub const KNOWN: [EventType; 6] = [
-        EventType::BusinessCreated,
-        EventType::BusinessUpdated,
-        EventType::BusinessDeleted,
-        EventType::MessageUpdated,
-        EventType::MessageCreated,
-        EventType::LeadReceived,
-    ];
-
-    /// The API's string for this event type.
-    pub fn as_str(&self) -> &str {
-        match self {
-            EventType::BusinessCreated => "business_created",
-            EventType::BusinessUpdated => "business_updated",
-            EventType::BusinessDeleted => "business_deleted",
-            EventType::MessageUpdated => "message_updated",
-            EventType::MessageCreated => "message_created",
-            EventType::LeadReceived => "lead_received",
-            EventType::Other(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventType {
-    type Err = Infallible;
-
-    /// Never fails: an unknown value becomes [`EventType::Other`].
-    fn from_str(value: &str) -> Result<Self, Infallible> {
-        Ok(EventType::KNOWN
-            .into_iter()
-            .find(|known| known.as_str() == value)
-            .unwrap_or_else(|| EventType::Other(value.to_owned())))
-    }
-}
-
-impl Serialize for EventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for EventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EventTypeVisitor;
-        impl serde::de::Visitor<'_> for EventTypeVisitor {
-            type Value = EventType;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an event type string")
-            }
-            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<EventType, E> {
-                let Ok(event_type) = value.parse();
-                Ok(event_type)
-            }
-        }
-        deserializer.deserialize_str(EventTypeVisitor)
+open_enum! {
+    /// The event a webhook subscribes to.
+    ///
+    /// Partoo adds event types without notice, so any value the API sends is
+    /// accepted: one this crate does not know yet is kept as sent in
+    /// [`EventType::Unknown`], and serializes back to the same string.
+    ///
+    /// ```
+    /// use partoo_webhooks::EventType;
+    ///
+    /// let known: EventType = "lead_received".parse().unwrap();
+    /// assert_eq!(known, EventType::LeadReceived);
+    /// let new: EventType = "review_created".parse().unwrap();
+    /// assert!(matches!(&new, EventType::Unknown(value) if value.as_str() == "review_created"));
+    /// assert_eq!(new.as_str(), "review_created");
+    /// ```
+    pub enum EventType {
+        /// `business_created`
+        BusinessCreated = "business_created",
+        /// `business_updated`
+        BusinessUpdated = "business_updated",
+        /// `business_deleted`
+        BusinessDeleted = "business_deleted",
+        /// `message_updated`
+        MessageUpdated = "message_updated",
+        /// `message_created`
+        MessageCreated = "message_created",
+        /// `lead_received`
+        LeadReceived = "lead_received",
     }
 }
 
@@ -386,11 +318,11 @@ mod tests {
     #[test]
     fn event_types_round_trip_known_and_unknown() {
         for known in EventType::KNOWN {
-            let json = serde_json::to_string(&known).unwrap();
-            assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), known);
+            let json = serde_json::to_string(known).unwrap();
+            assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), *known);
         }
         let new: EventType = serde_json::from_str(r#""review_created""#).unwrap();
-        assert_eq!(new, EventType::Other("review_created".to_owned()));
+        assert!(matches!(&new, EventType::Unknown(value) if value.as_str() == "review_created"));
         assert_eq!(new.to_string(), "review_created");
         assert_eq!(serde_json::to_string(&new).unwrap(), r#""review_created""#);
     }

@@ -941,3 +941,88 @@ fn max_webhooks_must_be_a_number() {
     );
     stray.assert_calls(0);
 }
+
+/// The library's `Plan::changes`, as `(sign, org, event type)`, for the same
+/// desired webhooks and account as a run of `diff`.
+fn library_order(desired: &[Value], live: &[Value]) -> Vec<(char, u64, String)> {
+    use partoo_webhooks::plan::Change;
+    use partoo_webhooks::{DesiredState, DesiredWebhook, Plan, WebhookItem};
+
+    let desired: Vec<DesiredWebhook> = serde_json::from_value(json!(desired)).unwrap();
+    let live: Vec<WebhookItem> = serde_json::from_value(json!(live)).unwrap();
+    let plan = Plan::new(&DesiredState::new(desired).unwrap(), &live);
+    plan.changes()
+        .map(|change| {
+            let sign = match change {
+                Change::Create(_) => '+',
+                Change::Delete(_) => '-',
+                Change::Update(_) => '~',
+                Change::Conflict(_) => '!',
+                _ => '?',
+            };
+            (sign, change.org_id(), change.event_type().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn text_lines_come_in_the_order_of_plan_changes_for_every_kind() {
+    let server = MockServer::start();
+    let webhook = |id: u64, org_id: u64, event_type: &str| {
+        let mut item = item(id, event_type);
+        item["org_id"] = json!(org_id);
+        item
+    };
+    let live = vec![
+        webhook(1, 8, "message_created"),
+        webhook(2, 7, "message_updated"),
+        webhook(3, 7, "lead_received"),
+        webhook(4, 8, "lead_received"),
+        webhook(5, 7, "business_created"),
+        webhook(6, 7, "lead_received"),
+        webhook(7, 8, "message_created"),
+        webhook(8, 7, "aaa_unknown_type"),
+        webhook(9, 8, "business_updated"),
+    ];
+    let mock = serve(&server, live.clone());
+    let entry = |org_id: u64, event_type: &str, url: &str| json!({ "org_id": org_id, "event_type": event_type, "url": url });
+    let desired = vec![
+        entry(8, "business_created", "https://hooks.example.com/new-8"),
+        entry(7, "lead_received", "https://hooks.example.com/3"),
+        entry(8, "business_updated", "https://hooks.example.com/9"),
+        entry(7, "business_created", "https://hooks.example.com/v2/5"),
+        entry(7, "business_deleted", "https://hooks.example.com/new-7"),
+    ];
+    let file = DesiredFile::json("changes-order", &desired);
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!(run.status, 3, "{run:#?}");
+    let printed: Vec<(char, u64, String)> = run
+        .stdout
+        .lines()
+        .map(|line| {
+            let mut words = line.split(' ');
+            let sign = words.next().unwrap().parse().unwrap();
+            let org_id = words.next().unwrap().parse().unwrap();
+            let event_type = words.next().unwrap().trim_end_matches(':').to_owned();
+            (sign, org_id, event_type)
+        })
+        .collect();
+    let change = |sign, org_id, event_type: &str| (sign, org_id, event_type.to_owned());
+    assert_eq!(
+        printed,
+        [
+            change('-', 7, "aaa_unknown_type"),
+            change('~', 7, "business_created"),
+            change('+', 7, "business_deleted"),
+            change('!', 7, "lead_received"),
+            change('-', 7, "message_updated"),
+            change('+', 8, "business_created"),
+            change('-', 8, "lead_received"),
+            change('!', 8, "message_created"),
+        ]
+    );
+    assert_eq!(printed, library_order(&desired, &live));
+    mock.assert_calls(1);
+}

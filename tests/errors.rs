@@ -42,7 +42,7 @@ fn unauthorized_carries_the_server_message_from_either_envelope() {
         let error = client(&server).list_webhooks().send().unwrap_err();
 
         assert!(
-            matches!(&error, Error::Unauthorized { page: 1, message } if message == "User not authenticated"),
+            matches!(&error, Error::Unauthorized { page: 1, message, .. } if message == "User not authenticated"),
             "{body}: {error:?}"
         );
         assert_eq!(
@@ -65,7 +65,7 @@ fn forbidden_carries_the_server_message_from_either_envelope() {
         let error = client(&server).list_webhooks().send().unwrap_err();
 
         assert!(
-            matches!(&error, Error::Forbidden { page: 1, message } if message == "Operation not allowed"),
+            matches!(&error, Error::Forbidden { page: 1, message, .. } if message == "Operation not allowed"),
             "{body}: {error:?}"
         );
         assert_eq!(
@@ -85,7 +85,7 @@ fn not_found_with_an_html_body_reports_the_status_and_an_excerpt() {
 
     let excerpt = "<!DOCTYPE html> <html><body> <h1>Not Found</h1> </body></html>";
     assert!(
-        matches!(&error, Error::Status { page: 1, status: 404, message } if message == excerpt),
+        matches!(&error, Error::Status { page: 1, status: 404, message, .. } if message == excerpt),
         "{error:?}"
     );
     assert_eq!(error.to_string(), format!("HTTP 404 on page 1: {excerpt}"));
@@ -108,6 +108,7 @@ fn server_error_with_a_long_html_body_reports_the_status_and_a_short_excerpt() {
         page: 1,
         status: 500,
         message,
+        ..
     } = &error
     else {
         panic!("expected HTTP 500 on page 1, got {error:?}");
@@ -135,7 +136,7 @@ fn server_error_is_retried_then_reported_with_its_status() {
 
     // The default client retries a 500 three times.
     assert!(
-        matches!(&error, Error::RetriesExhausted { attempts: 4, last }
+        matches!(&error, Error::RetriesExhausted { attempts: 4, last, .. }
             if matches!(**last, Error::Status { page: 1, status: 500, .. })),
         "{error:?}"
     );

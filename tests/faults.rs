@@ -57,7 +57,9 @@ fn connection_cut_on_every_attempt_exhausts_the_retries() {
     let error = failure(send_page(builder(&server, &sleeps).max_retries(2), 2));
 
     match &error {
-        Error::RetriesExhausted { attempts: 3, last } => {
+        Error::RetriesExhausted {
+            attempts: 3, last, ..
+        } => {
             assert!(
                 matches!(**last, Error::Connection { page: 2, .. }),
                 "{last:?}"
@@ -173,7 +175,9 @@ fn stalled_response_is_retried_once_then_gives_up() {
     let error = failure(send_page(builder, 1));
 
     match &error {
-        Error::RetriesExhausted { attempts: 2, last } => {
+        Error::RetriesExhausted {
+            attempts: 2, last, ..
+        } => {
             assert!(matches!(**last, Error::Timeout { page: 1, .. }), "{last:?}")
         }
         other => panic!("expected RetriesExhausted after 2 attempts, got {other:?}"),
@@ -237,7 +241,8 @@ fn body_declared_larger_than_the_limit_is_refused_unread() {
             error,
             Error::BodyTooLarge {
                 page: 1,
-                limit: 1024
+                limit: 1024,
+                ..
             }
         ),
         "{error:?}"
@@ -260,7 +265,8 @@ fn close_delimited_body_over_the_limit_is_refused() {
             error,
             Error::BodyTooLarge {
                 page: 1,
-                limit: 1024
+                limit: 1024,
+                ..
             }
         ),
         "{error:?}"
@@ -281,7 +287,8 @@ fn chunked_body_over_the_limit_is_refused() {
             error,
             Error::BodyTooLarge {
                 page: 1,
-                limit: 1024
+                limit: 1024,
+                ..
             }
         ),
         "{error:?}"

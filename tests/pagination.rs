@@ -183,7 +183,8 @@ fn an_empty_page_before_max_page_ends_the_listing_with_incomplete_after_every_it
             error,
             Error::CountMismatch {
                 listed: 2,
-                count: 6
+                count: 6,
+                ..
             }
         ),
         "{error:?}"
@@ -274,7 +275,8 @@ fn an_empty_page_with_a_count_of_zero_ends_the_listing_with_a_mismatch_after_the
             error,
             Error::CountMismatch {
                 listed: 1,
-                count: 0
+                count: 0,
+                ..
             }
         ),
         "{error:?}"
@@ -322,7 +324,8 @@ fn a_server_whose_max_page_keeps_running_ahead_stops_after_count_over_per_page_p
                 page: 6,
                 count: 300,
                 max_pages: 5,
-                received: 500
+                received: 500,
+                ..
             }
         ),
         "{error:?}"
@@ -356,7 +359,8 @@ fn items_past_the_bound_stop_the_listing_duplicates_included() {
                 page: 2,
                 count: 1,
                 max_pages: 3,
-                received: 7
+                received: 7,
+                ..
             }
         ),
         "{error:?}"
@@ -406,7 +410,8 @@ fn stops_when_max_page_is_zero_and_reports_the_items_short_of_count() {
             outcomes[1],
             Err(Error::CountMismatch {
                 listed: 1,
-                count: 3
+                count: 3,
+                ..
             })
         ),
         "{outcomes:?}"
@@ -453,7 +458,8 @@ fn fails_when_server_ignores_the_page_parameter() {
             error,
             Error::PageMismatch {
                 requested: 2,
-                received: 1
+                received: 1,
+                ..
             }
         ),
         "{error:?}"
@@ -646,7 +652,8 @@ fn repeated_pages_stop_with_runaway_after_count_over_per_page_plus_two_requests(
                 page: 4,
                 count: 100,
                 max_pages: 3,
-                received: 300
+                received: 300,
+                ..
             }
         ),
         "{error:?}"
@@ -710,7 +717,8 @@ fn a_short_page_is_not_reported_complete() {
             error,
             Error::CountMismatch {
                 listed: 250,
-                count: 300
+                count: 300,
+                ..
             }
         ),
         "{error:?}"
@@ -789,4 +797,24 @@ fn duplicates_counts_the_items_left_out_and_debug_shows_the_state() {
     assert!(debug.starts_with("Items { pages: Pages {"), "{debug}");
     assert!(debug.contains("buffered: 0"), "{debug}");
     pages.iter().for_each(|mock| mock.assert_calls(1));
+}
+
+#[test]
+fn a_listing_started_on_one_thread_finishes_on_another_still_leaving_out_repeats() {
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 2, 3, [1, 2])),
+        mock_page(&server, 2, page(2, 2, 3, [2, 3])),
+    ];
+    let stray = stray(&server);
+    // One type parameter: the item. How items are told apart is the endpoint's.
+    let mut items: partoo_webhooks::Items<WebhookItem> =
+        client(&server).list_webhooks().per_page(2).items();
+    let first = items.next().unwrap().unwrap().id;
+
+    let rest = std::thread::spawn(move || ids(items)).join().unwrap();
+
+    assert_eq!((first, rest), (1, vec![2, 3]));
+    pages.iter().for_each(|mock| mock.assert_calls(1));
+    stray.assert_calls(0);
 }

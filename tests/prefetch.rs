@@ -252,7 +252,8 @@ fn an_empty_page_before_max_page_ends_incomplete_despite_pages_requested_ahead()
             error,
             Error::CountMismatch {
                 listed: 3,
-                count: 15
+                count: 15,
+                ..
             }
         ),
         "{error:?}"

@@ -161,7 +161,7 @@ fn settled_requests(server: &RawServer) -> Vec<Option<u32>> {
 fn assert_expected_error(error: &Error, end: &End, max_retries: u32) {
     let (page, last) = match (end, error) {
         (End::Fatal(page, _), error) => (*page, error),
-        (End::Exhausted(page), Error::RetriesExhausted { attempts, last }) => {
+        (End::Exhausted(page), Error::RetriesExhausted { attempts, last, .. }) => {
             assert_eq!(*attempts, max_retries + 1, "{error:?}");
             (*page, &**last)
         }

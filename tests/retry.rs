@@ -147,7 +147,7 @@ fn retry_after_longer_than_the_ceiling_fails_at_once_with_the_wait() {
     assert!(
         matches!(
             error,
-            Error::RateLimited { page: 1, retry_after: Some(wait) } if wait == Duration::from_secs(120)
+            Error::RateLimited { page: 1, retry_after: Some(wait), .. } if wait == Duration::from_secs(120)
         ),
         "{error:?}"
     );
@@ -235,7 +235,9 @@ fn gives_up_on_500_after_max_retries_plus_one_attempts() {
     let error = failure(client.list_webhooks().page(1).send());
 
     match &error {
-        Error::RetriesExhausted { attempts: 3, last } => assert!(
+        Error::RetriesExhausted {
+            attempts: 3, last, ..
+        } => assert!(
             matches!(
                 **last,
                 Error::Status {
@@ -268,8 +270,10 @@ fn gives_up_on_429_reporting_the_last_wait() {
     let error = failure(client.list_webhooks().page(1).send());
 
     match &error {
-        Error::RetriesExhausted { attempts: 2, last } => assert!(
-            matches!(**last, Error::RateLimited { page: 1, retry_after: Some(wait) } if wait == Duration::from_secs(2)),
+        Error::RetriesExhausted {
+            attempts: 2, last, ..
+        } => assert!(
+            matches!(**last, Error::RateLimited { page: 1, retry_after: Some(wait), .. } if wait == Duration::from_secs(2)),
             "{last:?}"
         ),
         other => panic!("expected RetriesExhausted after 2 attempts, got {other:?}"),
@@ -483,7 +487,7 @@ fn retry_after_of_the_largest_number_fails_at_once_with_that_wait() {
     assert!(
         matches!(
             error,
-            Error::RateLimited { page: 1, retry_after: Some(wait) } if wait == Duration::from_secs(u64::MAX)
+            Error::RateLimited { page: 1, retry_after: Some(wait), .. } if wait == Duration::from_secs(u64::MAX)
         ),
         "{error:?}"
     );

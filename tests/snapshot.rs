@@ -139,7 +139,7 @@ fn an_account_that_changes_on_every_request_fails_after_three_listings() {
         .snapshot()
         .unwrap_err();
     assert!(
-        matches!(error, Error::NoConsistentSnapshot { passes: 3 }),
+        matches!(error, Error::NoConsistentSnapshot { passes: 3, .. }),
         "{error:?}"
     );
     assert_eq!(error.page(), None);
@@ -159,7 +159,7 @@ fn max_passes_sets_how_many_listings_are_made() {
             .snapshot()
             .unwrap_err();
         assert!(
-            matches!(error, Error::NoConsistentSnapshot { passes } if passes == expected),
+            matches!(error, Error::NoConsistentSnapshot { passes, .. } if passes == expected),
             "max_passes({passes}): {error:?}"
         );
         assert_eq!(mocks.iter().map(Mock::calls).sum::<usize>(), requests);
@@ -206,7 +206,7 @@ fn a_listing_short_of_its_count_is_listed_again_then_not_consistent() {
     let error = client(&server).list_webhooks().snapshot().unwrap_err();
 
     assert!(
-        matches!(error, Error::NoConsistentSnapshot { passes: 3 }),
+        matches!(error, Error::NoConsistentSnapshot { passes: 3, .. }),
         "{error:?}"
     );
     assert_eq!(calls(&[&pages[0], &pages[1], &pages[2]]), [3, 3, 3]);
@@ -228,7 +228,7 @@ fn a_listing_of_more_webhooks_than_its_count_is_not_consistent() {
         .unwrap_err();
 
     assert!(
-        matches!(error, Error::NoConsistentSnapshot { passes: 2 }),
+        matches!(error, Error::NoConsistentSnapshot { passes: 2, .. }),
         "{error:?}"
     );
     assert_eq!(calls(&[&first, &second]), [2, 2]);
@@ -250,7 +250,8 @@ fn a_count_above_max_items_fails_at_the_first_answer() {
             Error::TooManyItems {
                 page: 1,
                 count: 1_000_000_000_000,
-                limit: 100_000
+                limit: 100_000,
+                ..
             }
         ),
         "{error:?}"
@@ -280,7 +281,8 @@ fn max_items_sets_the_limit_and_a_count_within_it_passes() {
             Error::TooManyItems {
                 page: 1,
                 count: 3,
-                limit: 2
+                limit: 2,
+                ..
             }
         ),
         "{refused:?}"

@@ -134,7 +134,7 @@ mod with_tls {
                     .build(),
             );
             match &error {
-                Error::InvalidRootCerts { reason: actual } => {
+                Error::InvalidRootCerts { reason: actual, .. } => {
                     assert!(actual.starts_with(reason), "{pem:?}: {actual:?}")
                 }
                 other => panic!("{pem:?}: expected InvalidRootCerts, got {other:?}"),
@@ -299,7 +299,7 @@ fn without_a_tls_feature_an_https_base_url_is_refused_at_build() {
     let error = common::raw::failure(Client::new(common::KEY));
 
     match &error {
-        Error::InvalidBaseUrl { url, reason } => {
+        Error::InvalidBaseUrl { url, reason, .. } => {
             assert_eq!(url, partoo_webhooks::PRODUCTION_URL);
             assert!(reason.contains("`rustls`") && reason.contains("`native-tls`"));
         }

@@ -9,6 +9,7 @@ use partoo_webhooks::{
     Client, CustomHeaderError, CustomHeaders, Error, EventType, Page, WebhookItem, PRODUCTION_URL,
     SANDBOX_URL,
 };
+use proptest::prelude::*;
 use serde_json::json;
 
 #[test]
@@ -227,7 +228,10 @@ fn unknown_event_types_and_unknown_fields_do_not_break_a_listing() {
 
     assert_eq!(listed.len(), 3);
     let new = &listed[0].event_type;
-    assert_eq!(*new, EventType::Other("review_created".to_owned()));
+    assert!(
+        matches!(new, EventType::Unknown(value) if value.as_str() == "review_created"),
+        "{new:?}"
+    );
     assert_eq!(
         (new.as_str(), new.to_string()),
         ("review_created", "review_created".to_owned())
@@ -256,13 +260,14 @@ fn event_types_read_and_write_the_api_strings() {
         "message_created",
         "lead_received",
     ];
-    for (known, name) in EventType::KNOWN.into_iter().zip(names) {
+    assert_eq!(EventType::KNOWN.len(), names.len());
+    for (known, name) in EventType::KNOWN.iter().zip(names) {
         assert_eq!(name.parse::<EventType>(), Ok(known.clone()));
         assert_eq!((known.as_str(), known.to_string()), (name, name.to_owned()));
-        assert_eq!(serde_json::to_value(&known).unwrap(), name);
+        assert_eq!(serde_json::to_value(known).unwrap(), name);
         assert_eq!(
             serde_json::from_value::<EventType>(json!(name)).unwrap(),
-            known
+            *known
         );
     }
 }
@@ -390,4 +395,103 @@ fn not_utf8_from_env() -> (Option<Error>, Option<Error>) {
 #[cfg(not(unix))]
 fn not_utf8_from_env() -> (Option<Error>, Option<Error>) {
     (None, None)
+}
+
+/// Headers as a server may send them, repeated names included (a listing
+/// keeps them; `from_iter` would merge them).
+fn sent<N: AsRef<str>, V: AsRef<str>>(headers: &[(N, V)]) -> CustomHeaders {
+    let entries: Vec<String> = headers
+        .iter()
+        .map(|(name, value)| format!("{}:{}", json!(name.as_ref()), json!(value.as_ref())))
+        .collect();
+    serde_json::from_str(&format!("{{{}}}", entries.join(","))).unwrap()
+}
+
+#[test]
+fn custom_headers_are_equal_in_any_order_with_names_in_any_case() {
+    let headers = sent(&[("X-Auth-Token", "t0k"), ("X-Env", "prod")]);
+    assert_eq!(headers, sent(&[("x-env", "prod"), ("X-AUTH-TOKEN", "t0k")]));
+    assert_ne!(headers, sent(&[("X-Auth-Token", "T0K"), ("X-Env", "prod")]));
+    assert_ne!(headers, sent(&[("X-Env", "prod")]));
+    assert_ne!(
+        headers,
+        sent(&[("X-Auth-Token", "t0k"), ("X-Env", "prod"), ("X-More", "1")])
+    );
+    assert_eq!(CustomHeaders::new(), sent::<&str, &str>(&[]));
+
+    // A repeated name: its values in the same order, wherever the others are.
+    let repeated = sent(&[("X-A", "1"), ("X-B", "2"), ("x-a", "3")]);
+    assert_eq!(repeated, sent(&[("X-B", "2"), ("x-A", "1"), ("X-A", "3")]));
+    assert_ne!(repeated, sent(&[("X-A", "3"), ("X-B", "2"), ("X-A", "1")]));
+    assert_ne!(
+        sent(&[("X-A", "1"), ("X-A", "1"), ("X-B", "2")]),
+        sent(&[("X-A", "1"), ("X-B", "2"), ("X-B", "2")])
+    );
+
+    // What holds headers compares by the same rule.
+    let mut item = WebhookItem::new(1, "https://e.x/h", EventType::LeadReceived, "c", "u", 7);
+    let mut other = item.clone();
+    item.custom_headers = Some(headers);
+    other.custom_headers = Some(sent(&[("x-env", "prod"), ("x-auth-token", "t0k")]));
+    assert_eq!(item, other);
+}
+
+type Headers = Vec<(String, String)>;
+
+/// What `==` must mean: for each name without regard to ASCII case, the
+/// same values in the same order.
+fn by_name(headers: &Headers) -> std::collections::BTreeMap<String, Vec<&str>> {
+    let mut names = std::collections::BTreeMap::<String, Vec<&str>>::new();
+    for (name, value) in headers {
+        names
+            .entry(name.to_ascii_lowercase())
+            .or_default()
+            .push(value);
+    }
+    names
+}
+
+/// A few names (`é` and `É` differ: only ASCII case folds) and values, so
+/// that lists collide.
+fn header_lists() -> impl Strategy<Value = Headers> {
+    let name = prop::sample::select(vec!["X-A", "x-a", "X-b", "x-B", "X-\u{e9}", "X-\u{c9}"]);
+    let value = prop::sample::select(vec!["1", "2", "V", "v"]);
+    let header = (name, value).prop_map(|(n, v)| (n.to_owned(), v.to_owned()));
+    prop::collection::vec(header, 0..5)
+}
+
+/// A list, and another: unrelated, or the first with two neighbours swapped
+/// or one name's case flipped (equal or not, depending on the names).
+fn header_list_pairs() -> impl Strategy<Value = (Headers, Headers)> {
+    header_lists().prop_flat_map(|a| {
+        let near = (Just(a.clone()), any::<prop::sample::Index>(), any::<bool>()).prop_map(
+            |(mut b, at, swap)| {
+                if swap && b.len() >= 2 {
+                    let i = at.index(b.len() - 1);
+                    b.swap(i, i + 1);
+                } else if !b.is_empty() {
+                    let i = at.index(b.len());
+                    let name = &mut b[i].0;
+                    *name = name
+                        .chars()
+                        .map(|c| match c.is_ascii_uppercase() {
+                            true => c.to_ascii_lowercase(),
+                            false => c.to_ascii_uppercase(),
+                        })
+                        .collect();
+                }
+                b
+            },
+        );
+        (Just(a), prop_oneof![header_lists(), near])
+    })
+}
+
+proptest! {
+    #[test]
+    fn custom_headers_are_equal_exactly_when_each_name_has_the_same_values(
+        (a, b) in header_list_pairs(),
+    ) {
+        prop_assert_eq!(sent(&a) == sent(&b), by_name(&a) == by_name(&b), "{:?} {:?}", a, b);
+    }
 }

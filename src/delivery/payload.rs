@@ -1,13 +1,11 @@
 //! The payloads of the documented events; how tolerant they are is said in
 //! the module docs of [`delivery`](super).
 
-use std::convert::Infallible;
-use std::fmt;
-use std::str::FromStr;
-
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
+
+use crate::open_enum::open_enum;
 
 /// The payload of `lead_received`: a lead collected by a chatbot (or another source).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -194,72 +192,9 @@ fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// An enumeration of Partoo's that may grow, in the shape of
-/// [`EventType`](crate::EventType): known values, and the rest kept as sent.
-macro_rules! open_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)+ }
-    ) => {
-        $(#[$meta])*
-        ///
-        /// Values this crate does not know are kept in `Other` and written
-        /// back the same.
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$variant_meta])* $variant,)+
-            /// A value this version of the crate does not know, as Partoo sent it.
-            Other(String),
-        }
-
-        impl $name {
-            /// Partoo's string for this value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $text,)+
-                    $name::Other(other) => other,
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Infallible;
-
-            /// Never fails: an unknown value becomes `Other`.
-            fn from_str(value: &str) -> Result<Self, Infallible> {
-                Ok(match value {
-                    $($text => $name::$variant,)+
-                    other => $name::Other(other.to_owned()),
-                })
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                let Ok(value) = text.parse();
-                Ok(value)
-            }
-        }
-    };
-}
-
 open_enum! {
     /// The kind of a lead's answer.
-    LeadFieldType {
+    pub enum LeadFieldType {
         /// `TEXT`
         Text = "TEXT",
         /// `NUMBER`
@@ -277,7 +212,7 @@ open_enum! {
 
 open_enum! {
     /// Where the sending of a message is: `Sending`, then `Success` or `Failed`.
-    MessageStatus {
+    pub enum MessageStatus {
         /// `Sending`
         Sending = "Sending",
         /// `Success`
@@ -289,7 +224,7 @@ open_enum! {
 
 open_enum! {
     /// Who sent a message.
-    SenderType {
+    pub enum SenderType {
         /// `User`: someone of the business, through Partoo.
         User = "User",
         /// `Consumer`: the business's customer.
@@ -316,7 +251,7 @@ mod tests {
     #[test]
     fn open_enums_keep_unknown_values() {
         let status: MessageStatus = serde_json::from_str(r#""Delivered""#).unwrap();
-        assert_eq!(status, MessageStatus::Other("Delivered".to_owned()));
+        assert!(matches!(&status, MessageStatus::Unknown(value) if value.as_str() == "Delivered"));
         assert_eq!(status.to_string(), "Delivered");
         assert_eq!(
             serde_json::to_string(&SenderType::Consumer).unwrap(),

@@ -17,15 +17,47 @@
 use std::collections::{HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
+/// The filter of one listing, its id type fixed by the endpoint's identity
+/// function and hidden from the types that hold it: `Pages<T>` has no key
+/// parameter, and an endpoint with text ids needs nothing new.
+///
+/// One call through the box per page; within it, the filter is
+/// `Seen<K>::retain_new` compiled for the endpoint's `K`, so numeric ids keep
+/// the ascending path, with no hashing.
+pub(crate) struct Dedupe<T> {
+    retain_new: Box<RetainNew<T>>,
+}
+
+/// Removes the items already seen from a page.
+type RetainNew<T> = dyn FnMut(&mut Vec<T>) + Send;
+
+impl<T: 'static> Dedupe<T> {
+    /// A filter that tells items apart by `identity`.
+    pub(crate) fn new<K: Hash + Ord + Send + 'static>(identity: fn(&T) -> K) -> Self {
+        let mut seen = Seen::default();
+        Dedupe {
+            retain_new: Box::new(move |items| seen.retain_new(items, identity)),
+        }
+    }
+}
+
+impl<T> Dedupe<T> {
+    /// Removes from `items` those already seen (on this page too), remembering
+    /// the rest.
+    pub(crate) fn retain_new(&mut self, items: &mut Vec<T>) {
+        (self.retain_new)(items);
+    }
+}
+
 /// A listing remembers the ids of at least this many of its latest items (and
 /// at most twice as many). Two pages of 100: a shift needs fewer creations
 /// than a page between two requests to repeat an item.
-pub(crate) const GENERATION: usize = 256;
+const GENERATION: usize = 256;
 
 type IdSet<K> = HashSet<K, BuildHasherDefault<IdHasher>>;
 
 /// The filter, on the cheap path or the hashing one.
-pub(crate) enum Seen<K> {
+enum Seen<K> {
     /// Every id so far came in ascending order: the latest ones, oldest first
     /// (at most two generations), and how many ids were seen in all.
     Ascending { latest: VecDeque<K>, total: usize },
@@ -45,7 +77,7 @@ impl<K> Default for Seen<K> {
 impl<K: Hash + Ord> Seen<K> {
     /// Removes from `items` those already seen (on this page too), remembering
     /// the rest.
-    pub(crate) fn retain_new<T>(&mut self, items: &mut Vec<T>, identity: fn(&T) -> K) {
+    fn retain_new<T>(&mut self, items: &mut Vec<T>, identity: fn(&T) -> K) {
         if let Seen::Ascending { latest, total } = self {
             if is_ascending(latest.back(), items, identity) {
                 for item in items.iter() {
@@ -108,7 +140,7 @@ fn is_ascending<T, K: Ord>(last: Option<&K>, items: &[T], identity: fn(&T) -> K)
 /// A fast multiplicative hasher for ids; the default SipHash would cost several
 /// percent of decoding a page, and this set is bounded, so flooding it is harmless.
 #[derive(Default)]
-pub(crate) struct IdHasher(u64);
+struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -205,9 +237,23 @@ mod tests {
 
     #[test]
     fn string_ids_work_too() {
-        let mut seen = Seen::default();
+        let mut dedupe = Dedupe::new(|id: &String| id.clone());
         let mut ids = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
-        seen.retain_new(&mut ids, |id| id.clone());
+        dedupe.retain_new(&mut ids);
         assert_eq!(ids, ["a", "b"]);
+        let mut again = vec!["c".to_owned(), "b".to_owned()];
+        dedupe.retain_new(&mut again);
+        assert_eq!(again, ["c"]);
+    }
+
+    #[test]
+    fn a_dedupe_remembers_across_pages_like_its_filter() {
+        let mut dedupe = Dedupe::new(|id: &u64| *id);
+        let mut seen = Seen::default();
+        for page in [vec![1, 2, 3], vec![3, 4], vec![2, 5, 5]] {
+            let mut by_dedupe = page.clone();
+            dedupe.retain_new(&mut by_dedupe);
+            assert_eq!(by_dedupe, filter(&mut seen, &page), "{page:?}");
+        }
     }
 }

@@ -10,7 +10,8 @@
 //! - `pages.rs`: [`Pages`] and [`Items`], the iterators.
 //! - `contract.rs`: when a listing must stop, checked in one place.
 //! - `prefetch.rs`: pages requested ahead on worker threads.
-//! - `dedupe.rs`: the ids yielded lately, to leave out repeats.
+//! - `dedupe.rs`: the ids yielded lately, to leave out repeats; the id type
+//!   is the endpoint's, and no type parameter of the iterators.
 //! - `snapshot.rs`: a whole, consistent listing as one `Vec`.
 
 pub(crate) mod contract;

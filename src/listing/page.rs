@@ -8,7 +8,12 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde::Deserialize;
 
 /// One page of a Partoo list endpoint.
+///
+/// `#[non_exhaustive]`, so that a later version can add what the server
+/// sends beside the items: read its fields, and make one with
+/// [`Page::new`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The page number, starting at 1.
     pub page: u32,
@@ -21,7 +26,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// A page, for tests and mocks.
+    /// A page, for tests and mocks: the way to make one outside this crate,
+    /// and the same page as one decoded from the server's answer with these
+    /// fields. Fields a later version adds get their default.
+    ///
+    /// ```
+    /// use partoo_webhooks::Page;
+    ///
+    /// let page = Page::new(2, 3, 250, vec!["a webhook"]);
+    /// assert_eq!((page.page, page.max_page, page.count, page.items.len()), (2, 3, 250, 1));
+    /// ```
+    #[must_use]
     pub fn new(page: u32, max_page: u32, count: u64, items: Vec<T>) -> Self {
         Page {
             page,

@@ -7,7 +7,7 @@ use std::iter::FusedIterator;
 use serde::de::DeserializeOwned;
 
 use crate::listing::contract::Contract;
-use crate::listing::dedupe::Seen;
+use crate::listing::dedupe::Dedupe;
 use crate::listing::prefetch::Prefetch;
 use crate::listing::Listing;
 use crate::{Client, Error, Page};
@@ -69,15 +69,14 @@ use crate::{Client, Error, Page};
 /// webhooks created during a listing shift items across page boundaries. The
 /// bounded window keeps memory flat on huge listings; "distinct" above means
 /// as far as it sees.
-pub struct Pages<T, K = u64> {
+pub struct Pages<T> {
     client: Client,
     listing: Listing,
-    identity: fn(&T) -> K,
     state: State,
     /// Items still to yield under the request's limit.
     remaining: Option<u64>,
     contract: Contract,
-    seen: Seen<K>,
+    dedupe: Dedupe<T>,
     /// Items left out because their id was already yielded.
     duplicates: u64,
     buf: Vec<u8>,
@@ -98,8 +97,14 @@ enum State {
     Finished,
 }
 
-impl<T, K: Hash + Ord> Pages<T, K> {
-    pub(crate) fn new(client: Client, listing: Listing, identity: fn(&T) -> K) -> Self {
+impl<T: 'static> Pages<T> {
+    /// A listing whose items `identity` tells apart (their id), for the
+    /// de-duplication.
+    pub(crate) fn new<K: Hash + Ord + Send + 'static>(
+        client: Client,
+        listing: Listing,
+        identity: fn(&T) -> K,
+    ) -> Self {
         let state = match listing.validate() {
             Ok(()) if listing.limit == Some(0) => State::Finished,
             Ok(()) => State::Next(listing.page.unwrap_or(1)),
@@ -112,15 +117,16 @@ impl<T, K: Hash + Ord> Pages<T, K> {
             remaining: listing.limit,
             contract: Contract::new(start, listing.per_page(), whole),
             listing,
-            identity,
             state,
-            seen: Seen::default(),
+            dedupe: Dedupe::new(identity),
             duplicates: 0,
             buf: Vec::new(),
             ahead: None,
         }
     }
+}
 
+impl<T> Pages<T> {
     /// The number of items the server reported (`count` of the latest page), once
     /// a page has arrived.
     pub fn total(&self) -> Option<u64> {
@@ -163,7 +169,7 @@ impl<T, K: Hash + Ord> Pages<T, K> {
             }
         };
         let raw = received.items.len();
-        self.seen.retain_new(&mut received.items, self.identity);
+        self.dedupe.retain_new(&mut received.items);
         if received.items.len() < raw {
             let skipped = raw - received.items.len();
             self.duplicates += skipped as u64;
@@ -193,7 +199,7 @@ impl<T, K: Hash + Ord> Pages<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
+impl<T: DeserializeOwned + Send + 'static> Pages<T> {
     fn fetch(&mut self, page: u32) -> Result<Page<T>, Error> {
         let earlier = match self.ahead.as_mut().and_then(|ahead| ahead.take(page)) {
             Some(Ok(received)) => return Ok(received),
@@ -235,7 +241,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Pages<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Pages<T, K> {
+impl<T: DeserializeOwned + Send + 'static> Iterator for Pages<T> {
     type Item = Result<Page<T>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -262,9 +268,9 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Pages<T, 
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> FusedIterator for Pages<T, K> {}
+impl<T: DeserializeOwned + Send + 'static> FusedIterator for Pages<T> {}
 
-impl<T, K> std::fmt::Debug for Pages<T, K> {
+impl<T> std::fmt::Debug for Pages<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pages")
             .field("listing", &self.listing)
@@ -280,13 +286,13 @@ impl<T, K> std::fmt::Debug for Pages<T, K> {
 /// [`ListWebhooks`](crate::ListWebhooks). It runs a [`Pages`] and stops exactly
 /// when it does; every item of a page is yielded before the next page is
 /// requested, and an error comes after every item received before it.
-pub struct Items<T, K = u64> {
-    pages: Pages<T, K>,
+pub struct Items<T> {
+    pages: Pages<T>,
     current: std::vec::IntoIter<T>,
 }
 
-impl<T, K: Hash + Ord> Items<T, K> {
-    pub(crate) fn new(pages: Pages<T, K>) -> Self {
+impl<T> Items<T> {
+    pub(crate) fn new(pages: Pages<T>) -> Self {
         Items {
             pages,
             current: Vec::new().into_iter(),
@@ -307,7 +313,7 @@ impl<T, K: Hash + Ord> Items<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Items<T, K> {
+impl<T: DeserializeOwned + Send + 'static> Iterator for Items<T> {
     type Item = Result<T, Error>;
 
     #[inline]
@@ -323,7 +329,7 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Iterator for Items<T, 
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Items<T, K> {
+impl<T: DeserializeOwned + Send + 'static> Items<T> {
     /// The slow path of `next`, out of line so that the per-item path inlines
     /// into the caller's loop.
     #[inline(never)]
@@ -343,9 +349,9 @@ impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> Items<T, K> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static, K: Hash + Ord> FusedIterator for Items<T, K> {}
+impl<T: DeserializeOwned + Send + 'static> FusedIterator for Items<T> {}
 
-impl<T, K> std::fmt::Debug for Items<T, K> {
+impl<T> std::fmt::Debug for Items<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Items")
             .field("pages", &self.pages)

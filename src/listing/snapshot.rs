@@ -10,7 +10,6 @@
 //! Nothing here knows about webhooks.
 
 use std::fmt;
-use std::hash::Hash;
 
 use serde::de::DeserializeOwned;
 
@@ -73,15 +72,11 @@ impl fmt::Display for Change {
 /// listed again), [`Error::TooManyItems`] as soon as an answer's `count` is
 /// above `max_items`, or [`Error::NoConsistentSnapshot`] when every pass
 /// changed.
-pub(crate) fn consistent<T, K>(
+pub(crate) fn consistent<T: DeserializeOwned + Send + 'static>(
     max_passes: u32,
     max_items: u64,
-    mut pass: impl FnMut() -> Pages<T, K>,
-) -> Result<Vec<T>, Error>
-where
-    T: DeserializeOwned + Send + 'static,
-    K: Hash + Ord,
-{
+    mut pass: impl FnMut() -> Pages<T>,
+) -> Result<Vec<T>, Error> {
     let passes = max_passes.max(1);
     for n in 1..=passes {
         match one_pass(pass(), max_items)? {
@@ -94,11 +89,10 @@ where
 
 /// One pass, stopped at the first sign of a change: the pages after it would
 /// be requested for nothing.
-fn one_pass<T, K>(mut pages: Pages<T, K>, max_items: u64) -> Result<Result<Vec<T>, Change>, Error>
-where
-    T: DeserializeOwned + Send + 'static,
-    K: Hash + Ord,
-{
+fn one_pass<T: DeserializeOwned + Send + 'static>(
+    mut pages: Pages<T>,
+    max_items: u64,
+) -> Result<Result<Vec<T>, Change>, Error> {
     let mut items = Vec::new();
     let mut first = None;
     while let Some(received) = pages.next() {

@@ -231,10 +231,10 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
         builder = builder.max_retries(retries);
     }
     builder.build().map_err(|error| match error {
-        Error::InvalidApiKey { reason } => {
+        Error::InvalidApiKey { reason, .. } => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
         }
-        Error::InvalidRootCerts { reason } => {
+        Error::InvalidRootCerts { reason, .. } => {
             let source = ca_bundle
                 .as_ref()
                 .map_or("the CA file", |(_, source)| source);
@@ -282,12 +282,13 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
         name,
         value,
         expected,
+        ..
     } = &error
     {
         let flag = name.replace('_', "-");
         return Failure::Usage(format!("invalid --{flag} {value}: expected {expected}"));
     }
-    if let Error::CountMismatch { listed, count } = error {
+    if let Error::CountMismatch { listed, count, .. } = error {
         // The library's advice names its API; this is the command's.
         let what = match listed < count {
             true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
