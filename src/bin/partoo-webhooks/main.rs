@@ -6,6 +6,7 @@
 
 mod args;
 mod diff;
+mod help;
 mod output;
 #[cfg_attr(not(feature = "verify"), path = "verify_unavailable.rs")]
 mod verify;
@@ -74,7 +75,7 @@ fn run() -> Result<u8, Failure> {
     let command = args::parse(env::args_os().skip(1))
         .map_err(|UsageError(message)| Failure::Usage(message))?;
     match command {
-        Command::Help => print(&args::help()).map(|()| 0),
+        Command::Help => print(&help::help()).map(|()| 0),
         Command::Version => print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0),
         Command::List(list) => list_webhooks(&list).map(|()| 0),
         Command::Diff(diff) => diff_webhooks(&diff),
