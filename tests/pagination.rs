@@ -367,6 +367,7 @@ fn items_past_the_bound_stop_the_listing_duplicates_included() {
     );
     assert!(error.to_string().contains("at most 3 pages"), "{error}");
     assert!(pages.next().is_none());
+    assert_eq!(pages.next_page(), None, "not resumable");
     first.assert_calls(1);
     second.assert_calls(1);
     stray.assert_calls(0);

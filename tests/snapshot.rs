@@ -317,3 +317,29 @@ fn a_count_that_grows_past_max_items_fails_on_that_page() {
     );
     assert_eq!(calls(&[&first, &second, &third]), [1, 1, 0]);
 }
+
+#[test]
+fn a_repeated_id_stops_the_listing_at_that_page() {
+    let server = MockServer::start();
+    // Page 2 of the first listing repeats webhook 2: page 3 is not requested
+    // for it, only by the second listing.
+    let first = [
+        once(&server, 1, page(1, 3, 5, [1, 2])),
+        once(&server, 2, page(2, 3, 5, [2, 3])),
+    ];
+    let second = [
+        mock_page(&server, 1, page(1, 3, 5, [1, 2])),
+        mock_page(&server, 2, page(2, 3, 5, [3, 4])),
+        mock_page(&server, 3, page(3, 3, 5, [5])),
+    ];
+
+    let webhooks = client(&server)
+        .list_webhooks()
+        .per_page(2)
+        .snapshot()
+        .unwrap();
+
+    assert_eq!(ids(&webhooks), [1, 2, 3, 4, 5]);
+    assert_eq!(calls(&[&first[0], &first[1]]), [1, 1]);
+    assert_eq!(calls(&[&second[0], &second[1], &second[2]]), [1, 1, 1]);
+}
