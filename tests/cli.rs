@@ -5,13 +5,13 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use common::cli::{cli, jsonl_ids, run};
+use common::temp::TempFile;
 use common::{mock_page, page, webhook, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
@@ -482,8 +482,8 @@ fn the_key_is_read_from_the_environment() {
 fn the_key_file_first_line_is_the_key_and_wins_over_the_environment() {
     let server = MockServer::start();
     let mock = mock_page(&server, 1, page(1, 1, 1, [1]));
-    let file = TempFile::new("key-file", &format!("{KEY}\r\nsecond line\n"));
-    let path = file.0.to_str().unwrap();
+    let file = TempFile::new("key-file", format!("{KEY}\r\nsecond line\n"));
+    let path = file.arg();
     let run = run(list(&server, &["--api-key-file", path]).env("PARTOO_API_KEY", "other-key"));
     assert_eq!((run.status, run.stdout.lines().count()), (0, 1), "{run:#?}");
     mock.assert_calls(1);
@@ -713,23 +713,6 @@ fn version_prints_the_name_and_version() {
         run.stdout,
         format!("partoo-webhooks {}\n", env!("CARGO_PKG_VERSION"))
     );
-}
-
-/// A file removed when the test ends, named after the test process.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(name: &str, contents: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!("partoo-cli-{}-{name}", std::process::id()));
-        std::fs::write(&path, contents).unwrap();
-        TempFile(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 #[test]

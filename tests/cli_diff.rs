@@ -4,10 +4,10 @@
 //! account changes under it. Every test counts the requests the server saw.
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::cli::Run;
+use common::temp::TempFile as DesiredFile;
 use common::{KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
@@ -110,7 +110,7 @@ fn diff(server: &MockServer, file: &DesiredFile, args: &[&str]) -> Command {
     command
         .args(["diff", "--base-url", &server.url("/v2")])
         .args(args)
-        .arg(&file.0);
+        .arg(file.path());
     command
 }
 
@@ -127,27 +127,11 @@ fn run(command: &mut Command) -> Run {
     run
 }
 
-/// A desired-state file removed when the test ends.
-struct DesiredFile(PathBuf);
-
 impl DesiredFile {
-    fn new(name: &str, contents: &str) -> DesiredFile {
-        let path = std::env::temp_dir().join(format!(
-            "partoo-cli-diff-{}-{name}.json",
-            std::process::id()
-        ));
-        std::fs::write(&path, contents).unwrap();
-        DesiredFile(path)
-    }
-
+    /// A desired-state file holding `webhooks`, in the temporary directory.
     fn json(name: &str, webhooks: &[Value]) -> DesiredFile {
-        DesiredFile::new(name, &serde_json::to_string_pretty(webhooks).unwrap())
-    }
-}
-
-impl Drop for DesiredFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let contents = serde_json::to_string_pretty(webhooks).unwrap();
+        DesiredFile::new(&format!("{name}.json"), contents)
     }
 }
 
@@ -511,7 +495,7 @@ fn every_file_error_exits_2_before_any_request() {
         ),
     ];
     for (name, contents, args, message) in cases {
-        let file = DesiredFile::new(name, &contents);
+        let file = DesiredFile::new(&format!("{name}.json"), &contents);
         let run = run(diff(&server, &file, args).env("EMPTY_TOKEN", ""));
         assert_eq!(run.status, 2, "{name}: {run:#?}");
         assert_eq!(run.stdout, "", "{name}");
@@ -530,7 +514,7 @@ fn usage_errors_exit_2_before_any_request_without_repeating_arguments() {
     let mock = any_request(&server);
     let file = DesiredFile::json("usage", &in_sync());
     let url = server.url("/v2");
-    let path = file.0.to_str().unwrap();
+    let path = file.arg();
     let pasted = "pasted-secret-6d0a";
     let cases: [(Vec<&str>, &str); 5] = [
         (
@@ -838,7 +822,7 @@ fn a_dash_reads_the_desired_state_from_standard_input() {
     let server = MockServer::start();
     let mock = serve(&server, account());
     let file = DesiredFile::json("stdin", &in_sync());
-    let stdin = std::fs::File::open(&file.0).unwrap();
+    let stdin = std::fs::File::open(file.path()).unwrap();
 
     let run = run(cli()
         .args(["diff", "--base-url", &server.url("/v2"), "-"])
@@ -854,9 +838,8 @@ fn a_double_dash_lets_the_desired_file_name_start_with_a_dash() {
     let server = MockServer::start();
     let mock = serve(&server, account());
     let name = format!("-partoo-cli-diff-{}-dash.json", std::process::id());
+    let _file = DesiredFile::named(&name, serde_json::to_string(&in_sync()).unwrap());
     let dir = std::env::temp_dir();
-    std::fs::write(dir.join(&name), serde_json::to_string(&in_sync()).unwrap()).unwrap();
-    let _file = DesiredFile(dir.join(&name));
     let url = server.url("/v2");
 
     let ended = run(cli()
