@@ -162,7 +162,7 @@ fn stops_at_a_max_page_that_shrinks_during_the_listing() {
 }
 
 #[test]
-fn an_empty_page_before_max_page_ends_the_listing_with_incomplete_after_every_item() {
+fn an_empty_page_before_max_page_ends_the_listing_with_a_count_mismatch_after_every_item() {
     // Ending cleanly here would report 2 of 6 webhooks as the whole account.
     let server = MockServer::start();
     let first = mock_page(&server, 1, page(1, 3, 6, [1, 2]));

@@ -233,7 +233,7 @@ fn pages_requested_ahead_beyond_a_shrunken_max_page_are_discarded() {
 }
 
 #[test]
-fn an_empty_page_before_max_page_ends_incomplete_despite_pages_requested_ahead() {
+fn an_empty_page_before_max_page_ends_with_a_count_mismatch_despite_pages_requested_ahead() {
     let _serial = serial();
     let mut responses = bodies(5);
     responses.insert(2, page(2, 5, 5 * PER, []));
