@@ -6,7 +6,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::text::escape;
+use crate::error::escape;
 
 /// The HTTP headers Partoo adds to each call of a webhook, in the order the API
 /// sent them. Names compare without regard to ASCII case, as in HTTP.

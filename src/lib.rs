@@ -188,35 +188,37 @@
 //!
 //! # What to expect when things go wrong
 //!
-//! - Errors are one [`Error`] enum; each names the page, and HTTP errors carry
-//!   the status and the server's message. No error, `Debug` output or log
-//!   record of this crate contains the API key, even when a server echoes it
-//!   back. (ureq's own trace-level records dump every request and response
-//!   byte by byte, the key's header included: keep `ureq` and `ureq_proto`
-//!   below trace level wherever logs are kept.)
-//! - HTTP 429, 500, 502, 503, 504, timeouts and broken connections are retried
-//!   (3 times by default) with exponential backoff and jitter, never less than
-//!   half the backoff ceiling, honouring `Retry-After` as one deadline for the
-//!   whole client and its threads. Nothing else is retried.
-//! - Every attempt at a page is bounded as a whole, redirects included
-//!   ([`ClientBuilder::timeout`], 30 s by default), without a thread per
-//!   request; name resolution is left to the system's resolver.
+//! - Errors are one [`Error`] enum of what a caller acts on; an error of a
+//!   listing names its page, and HTTP errors carry the status and the
+//!   server's message. No error, `Debug` output or log record of this crate
+//!   contains the API key, even when a server echoes it back: it is cut out
+//!   of server text before anything else is done with it. (ureq's own
+//!   trace-level records dump every request and response byte by byte, the
+//!   key's header included: keep `ureq` and `ureq_proto` below trace level
+//!   wherever logs are kept.)
+//! - Reads: HTTP 429, 500, 502, 503, 504, timeouts and broken connections are
+//!   retried (3 times by default) with exponential backoff and jitter, never
+//!   less than half the backoff ceiling, honouring `Retry-After` (seconds, on
+//!   a 429 or a 503) as one deadline for the whole client and its threads.
+//!   Nothing else is retried.
+//! - Every attempt is bounded as a whole by ureq's global timeout
+//!   ([`ClientBuilder::timeout`], 30 s by default), name resolution included.
 //! - A listing always ends, and never reports a partial listing as complete:
 //!   it goes to at most `ceil(count / per_page) + 2` pages
-//!   ([`Error::Runaway`] past them), and a listing of every page that yields
-//!   other than `count` items ends with [`Error::CountMismatch`], after every
-//!   item. A [`snapshot`](ListWebhooks::snapshot) holds exactly `count`
-//!   webhooks, and at most [`max_items`](ListWebhooks::max_items).
-//! - The key is only ever sent to the base URL's origin: a redirect elsewhere
-//!   is refused with [`Error::Redirect`]. A loopback base URL is reached
-//!   directly, never through a proxy from the environment.
+//!   ([`Error::Runaway`] past them), and a listing from page 1 that yields
+//!   other than `min(limit, count)` items ends with [`Error::CountMismatch`],
+//!   after every item. A [`snapshot`](ListWebhooks::snapshot) is a state the
+//!   account had: two consecutive listings that agree, at most
+//!   [`max_items`](ListWebhooks::max_items) webhooks.
+//! - The key is only ever sent to the base URL: redirects are never
+//!   followed (a 3xx is an [`Error::Status`] naming where it led). A
+//!   loopback base URL is reached directly, never through a proxy from the
+//!   environment.
 //! - Every setting and its default is on [`ClientBuilder`]; exactly when the
 //!   iterators stop is on [`Pages`].
-//! - Server text reaches people safely: error messages show control and
-//!   invisible characters (bidi overrides, zero-width spaces) as escapes such
-//!   as `\u{202e}`, by the one rule of [`text::escape`]; `Debug` of a
-//!   [`WebhookItem`] and a [`Plan`] show every URL query value as `***`
-//!   ([`text::mask_query`]).
+//! - Server text in error messages shows control and invisible characters
+//!   (bidi overrides, zero-width spaces) as escapes such as `\u{202e}`;
+//!   `Debug` of a [`WebhookItem`] shows no URL query or credentials.
 //!
 //! # Features
 //!
@@ -235,39 +237,32 @@
 //!   rustls, base64 with ureq); with `native-tls` alone it adds `ring`.
 //!
 //! A TLS-inspecting proxy or a host signed by a private CA needs that CA:
-//! [`ClientBuilder::replace_root_certs_pem`]. A refused certificate is
-//! [`Error::Certificate`], reported before anything is sent.
+//! [`ClientBuilder::replace_root_certs_pem`]. A refused certificate is an
+//! [`Error::Connection`] whose source names it.
 //!
 //! # Where things live
 //!
-//! The public items are at the crate root, but for three public modules:
-//! [`plan`] (the comparison and its change types, [`plan::Create`],
-//! [`plan::Change`] and the others; [`Plan`] and the desired-state types are
-//! also at the root), [`delivery`] and [`text`]. In the source, one folder for
-//! each part that spans files:
+//! The public items are at the crate root, but for two public modules:
+//! [`plan`] (the comparison and its change types; [`Plan`] and the
+//! desired-state types are also at the root) and [`delivery`]. The layers
+//! import one way: `client` knows nothing of pages or webhooks, `pages`
+//! nothing of HTTP or webhooks, `webhooks` uses both, `plan` uses
+//! `webhooks`, and `delivery` stands apart.
 //!
-//! - `client/`: [`Client`] (`mod.rs`: one attempt at a page, its statuses and
-//!   errors), [`ClientBuilder`] and the defaults (`builder.rs`), `tls.rs`,
-//!   `retry.rs` (which failures are retried, and the back-off shared by a
-//!   client's threads), `redirect.rs` (same-origin redirects) and `redact.rs`
-//!   (the API key cut out of server text).
-//! - `listing/`: generic pagination, which knows nothing of webhooks: the
-//!   settings of a listing (`request.rs`), [`Page`] and its decoding
-//!   (`page.rs`), the iterators [`Pages`] and [`Items`] (`pages.rs`), the
-//!   listing contract (`contract.rs`: when a listing stops), prefetching,
-//!   de-duplication (whose id type is the endpoint's, not a type parameter
-//!   of the iterators) and snapshots.
-//! - `webhooks.rs`: [`WebhookItem`], [`EventType`] and [`ListWebhooks`], the
-//!   one endpoint; `custom_headers.rs`: [`CustomHeaders`] and its rules.
-//! - `open_enum.rs`: [`UnknownValue`], and the one shape of every
-//!   enumeration of Partoo's that may grow ([`EventType`], the payloads'
-//!   kinds and statuses): unknown values kept as sent, equality, order and
-//!   hash by the string.
-//! - [`plan`]: [`DesiredState`] (`desired.rs`) and, in `mod.rs`, [`Plan`],
-//!   its change types and [`Plan::changes`], what `diff` prints.
-//! - [`delivery`]: receiving webhooks (signatures, the envelope, payloads).
-//! - [`text`]: the one rule for server text shown to people.
 //! - `error.rs`: [`Error`], the one error of the client.
+//! - `client/`: [`Client`] (`mod.rs`: an authenticated JSON request for any
+//!   method, its statuses and errors, retries), [`ClientBuilder`] and the
+//!   defaults (`builder.rs`), `retry.rs` (the back-off shared by a client's
+//!   threads), `tls.rs`.
+//! - `pages/`: [`Page`], the iterators [`Pages`] and [`Items`] over a
+//!   page-fetching function with the listing contract, prefetching, and
+//!   snapshots.
+//! - `webhooks.rs`: [`WebhookItem`], [`EventType`] and [`ListWebhooks`];
+//!   `custom_headers.rs`: [`CustomHeaders`] and Partoo's rules for them;
+//!   `open_enum.rs`: [`UnknownValue`], the one shape of every enumeration of
+//!   Partoo's that may grow.
+//! - [`plan`]: [`DesiredState`] (`desired.rs`) and [`Plan`].
+//! - [`delivery`]: receiving webhooks (signatures, the envelope, payloads).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -276,8 +271,8 @@ mod custom_headers;
 #[cfg(feature = "verify")]
 pub mod delivery;
 mod error;
-mod listing;
 mod open_enum;
+mod pages;
 pub mod plan;
 pub mod text;
 mod webhooks;
@@ -285,8 +280,8 @@ mod webhooks;
 pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use custom_headers::{CustomHeaderError, CustomHeaders};
 pub use error::{Cause, Error};
-pub use listing::{Items, Page, Pages, MAX_PREFETCH};
 pub use open_enum::UnknownValue;
+pub use pages::{Items, Page, Pages, MAX_PREFETCH};
 pub use plan::{DesiredError, DesiredState, DesiredWebhook, Plan};
 pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 
@@ -294,6 +289,3 @@ pub use webhooks::{EventType, ListWebhooks, WebhookItem};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
-
-#[cfg(doctest)]
-mod shape_doctests;

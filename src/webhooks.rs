@@ -1,29 +1,31 @@
 //! `GET /webhooks`: the webhook configuration model and its list request.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use ureq::http::Method;
 
-use crate::listing::snapshot;
-use crate::listing::Listing;
+use crate::client::Client;
+use crate::custom_headers::CustomHeaders;
+use crate::error::Error;
 use crate::open_enum::open_enum;
-use crate::text::mask_query;
-use crate::{Client, CustomHeaders, Error, Items, Page, Pages};
+use crate::pages::{snapshot, Fetch, Items, Page, Pages, Settings};
 
 /// One webhook configuration, with the API's field names.
 ///
 /// Unknown JSON fields are ignored; `custom_headers` reads as `None` when it is
 /// absent or `null`, and is left out when serialized as `None`.
 ///
-/// Serialization is faithful; `Debug` is for logs, and shows the URL with
-/// every query value as `***` ([`text::mask_query`](crate::text::mask_query))
-/// and the custom headers without their values.
+/// Serialization is faithful; `Debug` is for logs, and shows the URL without
+/// its query and credentials (`?***`, `***@`), and the custom headers without
+/// their values.
 ///
 /// ```
 /// use partoo_webhooks::{EventType, WebhookItem};
 ///
 /// let item = WebhookItem::new(1, "https://e.x/hook?key=9fa91de19", EventType::LeadReceived, "c", "u", 7);
-/// assert!(format!("{item:?}").contains(r#"url: "https://e.x/hook?key=***""#));
+/// assert!(format!("{item:?}").contains(r#"url: "https://e.x/hook?***""#));
 /// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -49,7 +51,7 @@ impl fmt::Debug for WebhookItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookItem")
             .field("id", &self.id)
-            .field("url", &mask_query(&self.url))
+            .field("url", &masked(&self.url))
             .field("event_type", &self.event_type)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
@@ -129,29 +131,42 @@ open_enum! {
 #[must_use = "a request does nothing until it is sent or iterated"]
 pub struct ListWebhooks {
     client: Client,
-    listing: Listing,
-    passes: u32,
+    org_id: Option<u64>,
+    page: Option<u32>,
+    settings: Settings,
+    max_passes: u32,
     max_items: u64,
+}
+
+impl Client {
+    /// Lists webhook configurations: a request to configure, then
+    /// [`send`](ListWebhooks::send) for one page or iterate for all of them.
+    pub fn list_webhooks(&self) -> ListWebhooks {
+        ListWebhooks {
+            client: self.clone(),
+            org_id: None,
+            page: None,
+            settings: Settings {
+                page: 1,
+                per_page: ListWebhooks::MAX_PER_PAGE,
+                limit: None,
+                prefetch: 0,
+            },
+            max_passes: 3,
+            max_items: 100_000,
+        }
+    }
 }
 
 impl ListWebhooks {
     /// The largest `per_page` the endpoint accepts.
     pub const MAX_PER_PAGE: u32 = 100;
 
-    pub(crate) fn new(client: Client) -> Self {
-        ListWebhooks {
-            client,
-            listing: Listing::new("/webhooks", "items", Self::MAX_PER_PAGE),
-            passes: snapshot::DEFAULT_PASSES,
-            max_items: snapshot::DEFAULT_MAX_ITEMS,
-        }
-    }
-
     /// The organization to list, needed only with a `PROVIDER` user's key.
     ///
     /// Defaults to none: the parameter is not sent.
     pub fn org_id(mut self, org_id: u64) -> Self {
-        self.listing.filter("org_id", org_id);
+        self.org_id = Some(org_id);
         self
     }
 
@@ -162,7 +177,8 @@ impl ListWebhooks {
     ///
     /// Defaults to none, which the server reads as 1.
     pub fn page(mut self, page: u32) -> Self {
-        self.listing.page = Some(page);
+        self.page = Some(page);
+        self.settings.page = page;
         self
     }
 
@@ -173,51 +189,51 @@ impl ListWebhooks {
     /// Defaults to 100, the most the API allows (its own default is 30), for
     /// the fewest round trips.
     pub fn per_page(mut self, per_page: u32) -> Self {
-        self.listing.per_page = Some(per_page);
+        self.settings.per_page = per_page;
         self
     }
 
     /// The most webhooks an iteration yields. Unlike `.items().take(n)`, it also
     /// keeps [`prefetch`](Self::prefetch) from requesting pages that could not
     /// be used; the page that completes the limit is cut to it. 0 sends nothing.
-    /// A limited iteration is still bounded by `count`, but its end is not
-    /// checked against it (see [`Pages`] under "When it stops").
+    /// A limited iteration from page 1 must still end with `min(limit, count)`
+    /// webhooks, or an error after them (see [`Pages`] under "When it stops").
     /// Ignored by [`send`](Self::send).
     ///
     /// Defaults to none: the iteration runs to the last page.
     pub fn limit(mut self, items: u64) -> Self {
-        self.listing.limit = Some(items);
+        self.settings.limit = Some(items);
         self
     }
 
     /// While iterating, keeps up to `pages` following pages in flight, once the
-    /// first page has revealed `max_page`, on as many worker threads (started
-    /// when first needed, and reused for the whole listing). Items still come
-    /// strictly in page order, and every stop rule still holds: no page beyond
-    /// the listing's bound (see [`Pages`]) is requested ahead. At most
+    /// first page has revealed `max_page`, each on a thread of its own. Items
+    /// still come strictly in page order, and every stop rule still holds: no
+    /// page beyond the listing's bound (see [`Pages`]) or beyond what the
+    /// [`limit`](Self::limit) can use is requested ahead. At most
     /// [`MAX_PREFETCH`](crate::MAX_PREFETCH) (16) pages: a larger value counts as that.
     ///
     /// This hides latency on long listings, at the cost of up to `pages` extra
-    /// requests when the caller stops early, and of CPU: about 1.2x that of a
-    /// sequential listing (`BENCHMARKS.md` says where it goes). Dropping the
-    /// iterator returns at once: requests in flight finish in the background
-    /// (within the client's timeout) and their pages are discarded. Partoo allows 300 requests per
-    /// minute per organization: a high value on a fast network reaches that
-    /// sooner: the resulting 429s are retried with backoff, and a
-    /// `Retry-After` holds back every worker until it has passed.
+    /// requests when the caller stops early. Dropping the iterator returns at
+    /// once: requests in flight finish in the background (within the client's
+    /// timeout and retries) and their pages are discarded. Partoo allows 300
+    /// requests per minute per organization: a high value on a fast network
+    /// reaches that sooner; the resulting 429s are retried with backoff, and a
+    /// `Retry-After` holds back every thread until it has passed.
     ///
     /// Defaults to 0: one request at a time, on the caller's thread.
     pub fn prefetch(mut self, pages: usize) -> Self {
-        self.listing.prefetch = pages;
+        self.settings.prefetch = pages;
         self
     }
 
     /// The most listings [`snapshot`](Self::snapshot) makes before it gives
-    /// up; 0 is read as 1. Ignored by [`send`](Self::send) and the iterators.
+    /// up. An account of more than one page needs at least 2. Ignored by
+    /// [`send`](Self::send) and the iterators.
     ///
     /// Defaults to 3.
     pub fn max_passes(mut self, passes: u32) -> Self {
-        self.passes = passes;
+        self.max_passes = passes;
         self
     }
 
@@ -234,33 +250,31 @@ impl ListWebhooks {
         self
     }
 
-    /// Every webhook of the listing as one `Vec`, from a listing during which
-    /// nothing showed the account changing; the listing is made again when
-    /// something did, up to [`max_passes`](Self::max_passes) times.
+    /// Every webhook of the listing as one `Vec` that is a state the account
+    /// had: the listing is made until two consecutive listings agree, item
+    /// for item (every field, `updated_at` included), up to
+    /// [`max_passes`](Self::max_passes) listings. An account of one page is
+    /// one answer of the server, and one listing.
     ///
-    /// # What "consistent" guarantees
-    /// In the listing returned, every page reported the `count` and the
-    /// `max_page` of the first page, no webhook id came back twice, and
-    /// exactly `count` webhooks were listed.
-    /// Creating or deleting a webhook between two requests changes `count`
-    /// (and may move `max_page`), and shifts webhooks across pages, so that
-    /// one is missed or comes back twice: a listing that shows any of these is
-    /// made again, and the one returned showed none. A listing of one page is
-    /// one answer of the server, as consistent as the server made it.
+    /// # Why two listings
+    /// Partoo pages by offset: a webhook deleted and another created while
+    /// page 1 is read leave `count` and `max_page` as they were, and page 2
+    /// then skips a webhook that existed all along. No check within one
+    /// listing can see that; a second listing that agrees can. So a snapshot
+    /// of more than one page costs at least twice its pages in requests
+    /// (`2 * max_page`), and a listing that itself shows a change (a repeated
+    /// id, a `count` or `max_page` that moves, other than `count` webhooks)
+    /// agrees with nothing.
     ///
     /// # What it cannot detect
-    /// - Creations and deletions that balance out between two pages: `count`
-    ///   and `max_page` stay the same, and a webhook can be missed while a
-    ///   deleted one is listed.
-    /// - A change to a webhook already listed (its URL or custom headers): the
-    ///   snapshot holds it as it was when its page was read.
+    /// - A change undone between two listings.
     /// - Any change after the last page was read: a snapshot is the state of a
     ///   moment, not a lock.
     /// - With [`page`](Self::page) or [`limit`](Self::limit) set, the webhooks
     ///   outside the part listed.
     ///
     /// The other settings apply to every listing, [`prefetch`](Self::prefetch)
-    /// included; a listing that shows a change stops at that page.
+    /// included.
     ///
     /// ```no_run
     /// # let client = partoo_webhooks::Client::new("key")?;
@@ -273,9 +287,9 @@ impl ListWebhooks {
     /// The first failed request, as the iterators report it (a failure is not
     /// a change: it is not listed again), [`Error::TooManyItems`] past
     /// [`max_items`](Self::max_items), or [`Error::NoConsistentSnapshot`]
-    /// when every listing showed a change.
+    /// when no two consecutive listings agreed.
     pub fn snapshot(self) -> Result<Vec<WebhookItem>, Error> {
-        snapshot::consistent(self.passes, self.max_items, || self.clone().pages())
+        snapshot(self.max_passes, self.max_items, || self.clone().pages())
     }
 
     /// Sends one request for the page set with [`page`](Self::page) (or the
@@ -284,21 +298,54 @@ impl ListWebhooks {
     /// # Errors
     /// Any [`Error`]: the parameters are checked first, then the request can fail.
     pub fn send(&self) -> Result<Page<WebhookItem>, Error> {
-        self.listing.validate()?;
-        let request = self
-            .listing
-            .request(self.client.base_url(), self.listing.page);
-        self.client.fetch(&request, &mut Vec::new(), None)
+        self.check()?;
+        let page = self.page;
+        let target = self.target(page);
+        let fetched = self.client.call(Method::GET, &target, None);
+        fetched.map_err(|error| error.on_page(page.unwrap_or(1)))
     }
 
     /// Every page, lazily. See [`Pages`] for exactly when it stops.
     pub fn pages(self) -> Pages<WebhookItem> {
-        Pages::new(self.client, self.listing, |webhook| webhook.id)
+        let settings = self.check().map(|()| self.settings.clone());
+        let fetch: Fetch<WebhookItem> = Arc::new(move |page| {
+            self.client
+                .call(Method::GET, &self.target(Some(page)), None)
+        });
+        Pages::new(settings, fetch, |webhook| webhook.id)
     }
 
     /// Every webhook of every page, lazily. See [`Items`].
     pub fn items(self) -> Items<WebhookItem> {
         Items::new(self.pages())
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        let refuse = |name, reason: String| Err(Error::InvalidSetting { name, reason });
+        let per_page = self.settings.per_page;
+        if per_page == 0 || per_page > Self::MAX_PER_PAGE {
+            let max = Self::MAX_PER_PAGE;
+            return refuse(
+                "per_page",
+                format!("expected between 1 and {max}, got {per_page}"),
+            );
+        }
+        match self.page {
+            Some(0) => refuse("page", "expected 1 or more, got 0".to_owned()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The path and query of `page`.
+    fn target(&self, page: Option<u32>) -> String {
+        let mut target = format!("/webhooks?per_page={}", self.settings.per_page);
+        if let Some(page) = page {
+            target += &format!("&page={page}");
+        }
+        if let Some(org_id) = self.org_id {
+            target += &format!("&org_id={org_id}");
+        }
+        target
     }
 }
 
@@ -309,6 +356,26 @@ impl IntoIterator for ListWebhooks {
     fn into_iter(self) -> Items<WebhookItem> {
         self.items()
     }
+}
+
+/// A URL as `Debug` shows it: no query values (`?***`) and no credentials
+/// (`***@`), which are where secrets of a webhook URL usually are.
+pub(crate) fn masked(url: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[after_scheme..]
+        .find('/')
+        .map_or(base.len(), |i| after_scheme + i);
+    let mut shown = match base[after_scheme..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &base[..after_scheme], &base[after_scheme + at..]),
+        None => base.to_owned(),
+    };
+    if query.is_some() {
+        shown += "?***";
+    }
+    shown
 }
 
 #[cfg(test)]

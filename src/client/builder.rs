@@ -1,28 +1,26 @@
-//! The client's settings: one place for every default, and the builder that fills it in.
+//! The client's settings: one place for the defaults, and the builder that
+//! fills them in.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::http::HeaderValue;
-
-use crate::client::retry::RetryPolicy;
-use crate::{Client, Error};
+use crate::client::Client;
+use crate::error::Error;
 
 /// The production API, the default base URL.
 pub const PRODUCTION_URL: &str = "https://api.partoo.co/v2";
 
-/// The sandbox API, for development against test data.
+/// The sandbox API.
 pub const SANDBOX_URL: &str = "https://api.sandbox.partoo.co/v2";
 
-/// The longest timeout: ureq adds a timeout to the clock, which panics past its
-/// range (`Duration::MAX` did). A century never ends in practice either.
-const MAX_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+/// A hundred years: longer waits are taken as this, so that no deadline overflows.
+pub(crate) const LONGEST: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-/// What the client does between two attempts; tests swap it to record delays.
+/// What the client calls to wait between attempts.
 pub(crate) type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
 
-/// Every setting of a [`Client`]. The defaults are in `Default::default`.
+/// Every setting of a client, with its default in `Default`.
 #[derive(Clone)]
 pub(crate) struct Config {
     pub base_url: String,
@@ -31,9 +29,11 @@ pub(crate) struct Config {
     pub timeout: Duration,
     pub max_body_size: u64,
     pub user_agent: String,
-    pub retry: RetryPolicy,
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    pub max_retry_after: Duration,
     pub sleeper: Sleeper,
-    /// A PEM bundle whose certificates replace the default roots; read at `build()`.
     pub root_certs_pem: Option<Vec<u8>>,
 }
 
@@ -46,12 +46,10 @@ impl Default for Config {
             timeout: Duration::from_secs(30),
             max_body_size: 10 * 1024 * 1024,
             user_agent: concat!("partoo-webhooks/", env!("CARGO_PKG_VERSION")).to_owned(),
-            retry: RetryPolicy {
-                max_retries: 3,
-                base_delay: Duration::from_millis(500),
-                max_delay: Duration::from_secs(30),
-                max_retry_after: Duration::from_secs(60),
-            },
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
             sleeper: Arc::new(std::thread::sleep),
             root_certs_pem: None,
         }
@@ -62,110 +60,9 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("base_url", &self.base_url)
-            .field("allow_insecure_http", &self.allow_insecure_http)
-            .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
-            .field("max_body_size", &self.max_body_size)
-            .field("user_agent", &self.user_agent)
-            .field("retry", &self.retry)
+            .field("max_retries", &self.max_retries)
             .finish_non_exhaustive()
-    }
-}
-
-/// The limits of each phase of one request, as ureq applies them: each phase's
-/// clock starts when the previous phase ends, so a request takes at most their
-/// sum.
-///
-/// Per-phase limits rather than ureq's `timeout_global`: with an overall
-/// deadline, ureq 3 resolves the host name on a new thread for every request,
-/// even over a pooled connection, which doubled the client's system time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Phases {
-    pub connect: Duration,
-    pub send_request: Duration,
-    pub recv_response: Duration,
-    pub recv_body: Duration,
-    /// The longest single wait to write: just under `send_request`.
-    pub per_write: Option<Duration>,
-    /// The longest single wait to read: just under `recv_response`.
-    pub per_read: Option<Duration>,
-}
-
-/// How much shorter a single wait is than its phase.
-///
-/// ureq sets a socket's timeout to the time left in the phase before each read
-/// or write, a `setsockopt` every time, since that time shrinks. A single-wait
-/// limit just under the phase's is what ureq uses instead while it is the
-/// shorter, which is during the phase's first millisecond: the value does not
-/// change, so the socket is not touched again. A server that answers at once
-/// then costs no system call for timeouts; a slow one costs one per read, as
-/// before, which is nothing beside its slowness.
-const SINGLE_WAIT_MARGIN: Duration = Duration::from_millis(1);
-
-impl Phases {
-    /// Shares `timeout` among the phases. Connecting gets `connect_timeout`, but
-    /// at most a third of the budget; of the rest, sending the request gets a
-    /// tenth (a GET's head fits in the socket's buffer), and waiting for the
-    /// response head (the server's work) and reading the body get the same
-    /// share each, so that one single-wait limit suits both.
-    pub(crate) fn of(connect_timeout: Duration, timeout: Duration) -> Phases {
-        let connect = connect_timeout.min(timeout / 3);
-        let rest = timeout - connect;
-        let send_request = rest / 10;
-        let recv_response = (rest - send_request) / 2;
-        let under = |phase: Duration| {
-            phase
-                .checked_sub(SINGLE_WAIT_MARGIN)
-                .filter(|d| !d.is_zero())
-        };
-        Phases {
-            connect,
-            send_request,
-            recv_response,
-            recv_body: rest - send_request - recv_response,
-            per_write: under(send_request),
-            per_read: under(recv_response),
-        }
-    }
-
-    /// The most one request can take, name resolution aside.
-    #[cfg(test)]
-    fn total(&self) -> Duration {
-        self.connect + self.send_request + self.recv_response + self.recv_body
-    }
-}
-
-/// The API key, checked and ready to send. Its `Debug` never shows it.
-#[derive(Clone)]
-pub(crate) struct ApiKey(pub HeaderValue);
-
-impl ApiKey {
-    pub(crate) fn new(key: &str) -> Result<ApiKey, Error> {
-        let invalid = |reason| Error::InvalidApiKey { reason };
-        if key.is_empty() {
-            return Err(invalid("it is empty"));
-        }
-        // Visible ASCII only: a newline would let a key inject headers, and
-        // no Partoo key has spaces or non-ASCII characters.
-        if !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(invalid(
-                "it contains whitespace, a control character or a non-ASCII character",
-            ));
-        }
-        let mut value = HeaderValue::from_str(key).map_err(|_| invalid("not a header value"))?;
-        value.set_sensitive(true);
-        Ok(ApiKey(value))
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        // Checked to be visible ASCII in `new`.
-        self.0.to_str().unwrap_or_default()
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"[redacted]\"")
     }
 }
 
@@ -183,20 +80,19 @@ impl fmt::Debug for ApiKey {
 /// assert_eq!(client.base_url(), partoo_webhooks::SANDBOX_URL);
 /// # Ok::<_, partoo_webhooks::Error>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ClientBuilder {
-    api_key: Option<ApiKeyInput>,
-    config: Config,
+    pub(crate) api_key: Option<String>,
+    pub(crate) config: Config,
 }
 
-/// The key as given, kept out of `Debug` until `build` checks it.
-#[derive(Clone)]
-struct ApiKeyInput(String);
-
-impl fmt::Debug for ApiKeyInput {
+impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"[redacted]\"")
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -206,13 +102,13 @@ impl ClientBuilder {
         Self::default()
     }
 
-    /// The API key, sent in the `x-APIKey` header to the base URL's origin only.
+    /// The API key, sent in the `x-APIKey` header to the base URL only.
     ///
     /// Required: [`build`](Self::build) fails with [`Error::MissingApiKey`] without it,
     /// and with [`Error::InvalidApiKey`] if it is empty or has characters other than
     /// visible ASCII.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(ApiKeyInput(key.into()));
+        self.api_key = Some(key.into());
         self
     }
 
@@ -247,47 +143,31 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest wait to establish a connection (TCP, TLS, and a proxy's
-    /// handshake), within [`timeout`](Self::timeout): at most a third of it is
-    /// spent connecting, whatever this says.
+    /// The longest wait to establish a connection (name resolution, TCP, TLS,
+    /// and a proxy's handshake), within [`timeout`](Self::timeout).
     ///
     /// Defaults to 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config.connect_timeout = timeout.min(MAX_TIMEOUT);
+        self.config.connect_timeout = timeout.min(LONGEST);
         self
     }
 
-    /// The longest one attempt at a page may take: from connecting to the last
-    /// byte of the body, across the same-origin redirects it follows, which
-    /// share this one budget (each hop gets what the earlier ones left). A
-    /// server that stalls or drips its answer fails with [`Error::Timeout`]
-    /// (and is retried, as configured: each retry is a new attempt with a
-    /// budget of its own; the waits between attempts are not part of it).
-    ///
-    /// The budget is shared among the phases of the request, each with its own
-    /// limit, and the limits add up to it. Connecting gets
-    /// [`connect_timeout`](Self::connect_timeout), at most a third of the budget;
-    /// of the rest, sending the request gets 10%, and waiting for the
-    /// response's head and reading its body 45% each. With the defaults: 10 s,
-    /// 2 s, 9 s and 9 s. A phase that runs out fails the request, even if an
-    /// earlier phase finished early; so does a single wait for data that lasts
-    /// the whole of its phase's share (1 ms less, exactly).
-    ///
-    /// Not bounded by it: resolving the host name, which is left to the
-    /// system's resolver and its own limits (`timeout` and `attempts` in
-    /// `/etc/resolv.conf`), since bounding it here would take a thread per
-    /// request.
+    /// The longest one attempt at a request may take, from resolving the host
+    /// name to the last byte of the body (ureq's global timeout). A server
+    /// that stalls or drips its answer fails with [`Error::Timeout`], which
+    /// reads retry as configured: each retry is a new attempt with a budget of
+    /// its own, and the waits between attempts are not part of it.
     ///
     /// Longer than a hundred years counts as a hundred years.
     ///
     /// Defaults to 30 seconds.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.config.timeout = timeout.min(MAX_TIMEOUT);
+        self.config.timeout = timeout.min(LONGEST);
         self
     }
 
-    /// The largest response body read, in bytes (after decompression). A larger page
-    /// fails with [`Error::BodyTooLarge`] without being read into memory.
+    /// The largest response body read, in bytes (after decompression). A larger
+    /// one fails with [`Error::Body`] without being held in memory.
     ///
     /// Defaults to 10 MiB.
     pub fn max_body_size(mut self, bytes: u64) -> Self {
@@ -295,68 +175,60 @@ impl ClientBuilder {
         self
     }
 
-    /// The `User-Agent` header; an empty one sends none. A value that no header
-    /// can carry (a control character such as a newline) makes
-    /// [`build`](Self::build) fail with [`Error::InvalidSetting`].
+    /// The `User-Agent` header.
     ///
-    /// Defaults to `partoo-webhooks/<version>`.
+    /// Defaults to `partoo-webhooks/VERSION`.
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.config.user_agent = user_agent.into();
         self
     }
 
-    /// How many times a request is retried after a retryable failure: HTTP 429,
-    /// 500, 502, 503 or 504, a timeout, or a connection that failed or broke.
-    /// Other failures are never retried. 0 disables retrying.
+    /// How many times a failed request is retried. A read (a `GET`) is retried
+    /// after a 429, 500, 502, 503 or 504, a timeout or a broken connection
+    /// ([`Error::is_retryable`]); `0` turns retries off.
     ///
-    /// Defaults to 3.
+    /// Defaults to 3 (4 attempts at most).
     pub fn max_retries(mut self, retries: u32) -> Self {
-        self.config.retry.max_retries = retries;
+        self.config.max_retries = retries;
         self
     }
 
-    /// The backoff ceiling of the first retry. The ceiling doubles with each retry,
-    /// up to [`retry_max_delay`](Self::retry_max_delay), and the actual wait is
-    /// drawn uniformly between half the ceiling and the ceiling ("equal
-    /// jitter"), counted from when the failed answer arrived. Half the ceiling
-    /// is also the least a retry waits after a `Retry-After` (a shorter one,
-    /// such as 0 or a date in the past, is raised to it), so that no retry is
-    /// a tight loop.
+    /// The wait before the first retry, doubled for each further one (up to
+    /// [`retry_max_delay`](Self::retry_max_delay)), of which a random half is
+    /// taken ("equal jitter"), so that many clients do not retry in step.
     ///
     /// Defaults to 500 milliseconds.
     pub fn retry_base_delay(mut self, delay: Duration) -> Self {
-        self.config.retry.base_delay = delay;
+        self.config.base_delay = delay;
         self
     }
 
-    /// The largest backoff ceiling.
+    /// The ceiling of the doubling wait between retries.
     ///
     /// Defaults to 30 seconds.
     pub fn retry_max_delay(mut self, delay: Duration) -> Self {
-        self.config.retry.max_delay = delay;
+        self.config.max_delay = delay;
         self
     }
 
-    /// The longest `Retry-After` (seconds or HTTP-date) the client waits through.
-    /// When the server asks for longer, the request fails at once with
-    /// [`Error::RateLimited`] carrying the wait, so the caller decides.
+    /// The longest `Retry-After` (in seconds, on a 429 or a 503) the client
+    /// waits through. When the server asks for longer, the request fails at
+    /// once with [`Error::Status`] carrying the wait, so the caller decides.
     ///
     /// A wait it honours is one deadline for the whole client, counted from
-    /// when the 429 arrived: no request of the client, of its clones or of
-    /// their prefetching threads starts before it, and pages that failed
-    /// meanwhile are retried on that same deadline, not each after a wait of
-    /// its own.
+    /// when the answer arrived: no request of the client, of its clones or of
+    /// their prefetching threads starts before it. `Retry-After` in another
+    /// form (an HTTP date) is not read: the retry follows the back-off.
     ///
     /// Defaults to 60 seconds.
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
-        self.config.retry.max_retry_after = wait;
+        self.config.max_retry_after = wait;
         self
     }
 
     /// What the client calls to wait between attempts, given the delay. Useful to
-    /// record or shorten waits in tests, or to wait on something else. A wait
-    /// it returns from early counts as served all the same: the client does not
-    /// ask again for the same deadline.
+    /// record or shorten waits in tests. A wait it returns from early counts as
+    /// served all the same.
     ///
     /// Defaults to [`std::thread::sleep`].
     pub fn sleeper(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
@@ -364,90 +236,23 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts exactly the CA certificates of this PEM bundle (its
-    /// `-----BEGIN CERTIFICATE-----` sections), instead of the default roots: for a
-    /// TLS-inspecting proxy, or a host whose certificate a private CA signed.
+    /// Trusts only the root certificates in `pem` (one or more `CERTIFICATE`
+    /// sections), instead of the TLS library's usual roots: for a private CA or a
+    /// TLS-intercepting proxy. [`build`](Self::build) fails with
+    /// [`Error::InvalidSetting`] when they cannot be read.
     ///
-    /// They replace the defaults rather than add to them, as curl's `--cacert` and
-    /// `SSL_CERT_FILE` do: the client talks to one host, and trusting only its CA is
-    /// the narrower trust. To keep the public roots as well, include them in the
-    /// bundle (e.g. `/etc/ssl/certs/ca-certificates.crt` followed by your CA).
-    ///
-    /// ```no_run
-    /// let client = partoo_webhooks::Client::builder()
-    ///     .api_key("my-key")
-    ///     .replace_root_certs_pem(std::fs::read("corporate-ca.pem")?)
-    ///     .build()?;
-    /// # Ok::<_, Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// [`build`](Self::build) fails with [`Error::InvalidRootCerts`] if the bundle is
-    /// not valid PEM, holds no certificate, or this build has no TLS feature.
-    ///
-    /// Defaults to Mozilla's root certificates with the `rustls` feature, and to the
-    /// platform's with `native-tls` (where OpenSSL also reads `SSL_CERT_FILE` and
-    /// `SSL_CERT_DIR`).
+    /// Defaults to Mozilla's roots with `rustls`, the platform's with `native-tls`.
     pub fn replace_root_certs_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.config.root_certs_pem = Some(pem.into());
         self
     }
 
-    /// Checks the settings and builds the client. Sends nothing.
+    /// Checks the settings and builds the client; nothing is sent.
     ///
     /// # Errors
-    /// [`Error::MissingApiKey`], [`Error::InvalidApiKey`], [`Error::InvalidBaseUrl`]
-    /// [`Error::InvalidSetting`] or [`Error::InvalidRootCerts`].
+    /// [`Error::MissingApiKey`], [`Error::InvalidApiKey`],
+    /// [`Error::InvalidBaseUrl`] and [`Error::InvalidSetting`].
     pub fn build(self) -> Result<Client, Error> {
-        let key = self.api_key.ok_or(Error::MissingApiKey)?;
-        // ureq would panic on the first request instead.
-        if HeaderValue::from_str(&self.config.user_agent).is_err() {
-            return Err(Error::InvalidSetting {
-                name: "user agent",
-                reason: "it holds a control character, which no header can carry",
-            });
-        }
-        Client::from_config(ApiKey::new(&key.0)?, self.config)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phase_limits_add_up_to_the_timeout() {
-        let secs = Duration::from_secs;
-        let default = Config::default();
-        let phases = Phases::of(default.connect_timeout, default.timeout);
-        assert_eq!(
-            phases,
-            Phases {
-                connect: secs(10),
-                send_request: secs(2),
-                recv_response: secs(9),
-                recv_body: secs(9),
-                per_write: Some(Duration::from_millis(1999)),
-                per_read: Some(Duration::from_millis(8999)),
-            }
-        );
-        for (connect, timeout) in [
-            (secs(10), secs(30)),
-            (secs(10), Duration::from_millis(200)),
-            (secs(60), secs(5)),
-            (Duration::ZERO, secs(1)),
-            (secs(1), Duration::from_nanos(7)),
-            (Duration::MAX, Duration::MAX),
-        ] {
-            let phases = Phases::of(connect, timeout);
-            assert!(phases.total() <= timeout, "{connect:?} {timeout:?}");
-            assert!(phases.connect <= connect.min(timeout / 3));
-            assert!(phases.recv_body >= phases.recv_response, "{phases:?}");
-            assert!(phases
-                .per_read
-                .is_none_or(|wait| wait < phases.recv_response));
-            assert!(phases
-                .per_write
-                .is_none_or(|wait| wait < phases.send_request));
-        }
+        Client::from_config(self.api_key.as_deref(), self.config)
     }
 }

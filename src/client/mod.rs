@@ -1,42 +1,45 @@
-//! The client: one configured ureq agent, and how it turns a page request into
-//! a decoded page or a precise error.
+//! The client: one configured ureq agent, and an authenticated JSON request
+//! for any method, with retries, the shared back-off and the mapping of every
+//! failure to an [`Error`]. It knows nothing of pages or webhooks.
+//!
+//! - `builder.rs`: the settings, their defaults, and [`ClientBuilder`].
+//! - `retry.rs`: the back-off, `Retry-After`, and the deadline clones share.
+//! - `tls.rs`: the TLS library and its root certificates.
 
 use std::env::VarError;
 use std::fmt;
 use std::io::Read;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use serde::de::{DeserializeOwned, DeserializeSeed};
+use serde::de::DeserializeOwned;
+use ureq::http::{HeaderValue, Method, Request, Uri};
 use ureq::{Agent, Body};
 
-use crate::listing::{PageRequest, PageSeed};
-use crate::{Error, ListWebhooks, Page, MAX_PREFETCH};
-use builder::{ApiKey, Config, Phases};
-use redirect::Origin;
-use retry::{parse_retry_after, Backoff, Failure};
+use crate::error::{Cause, Error};
+use builder::Config;
+use retry::{after, ceiling, jittered, parse_retry_after, Backoff};
 
 mod builder;
-pub(crate) mod redact;
-mod redirect;
-pub(crate) mod retry;
+mod retry;
 mod tls;
 
 pub use builder::{ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 
 /// The header Partoo reads the API key from.
 const API_KEY_HEADER: &str = "x-APIKey";
-/// Same-origin redirects followed for one request before giving up.
-const MAX_REDIRECTS: usize = 5;
 /// How much of an error body is read to find the server's message.
 const ERROR_BODY_LIMIT: u64 = 64 * 1024;
-/// The most room made for a body before its bytes arrive, whatever its
-/// `Content-Length` says: a larger body grows the buffer as it comes.
-const FIRST_BODY_BUFFER: u64 = 1024 * 1024;
+/// The most characters of server text an error keeps.
+const EXCERPT_CHARS: usize = 200;
+/// Idle connections kept: room for the threads of a prefetching listing
+/// (16 at most) and the listing's own, so that none is closed and reopened.
+const IDLE_CONNECTIONS: usize = 17;
 
 /// A blocking client of the Partoo API. Cheap to clone; clones share one
-/// connection pool, and one back-off: after a 429 whose `Retry-After` it
-/// honours, no request of the client or of its clones starts before that
+/// connection pool, and one back-off: after a 429 or 503 whose `Retry-After`
+/// it honours, no request of the client or of its clones starts before that
 /// wait has passed.
 ///
 /// ```no_run
@@ -53,8 +56,7 @@ pub struct Client {
 
 struct Inner {
     agent: Agent,
-    api_key: ApiKey,
-    origin: Origin,
+    key: HeaderValue,
     config: Config,
     backoff: Backoff,
 }
@@ -62,7 +64,7 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("api_key", &self.inner.api_key)
+            .field("api_key", &"[redacted]")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -112,32 +114,33 @@ impl Client {
         builder.build()
     }
 
-    pub(crate) fn from_config(api_key: ApiKey, mut config: Config) -> Result<Client, Error> {
-        let (base_url, origin) =
-            redirect::check_base_url(&config.base_url, config.allow_insecure_http)?;
-        config.base_url = base_url;
-        let phases = Phases::of(config.connect_timeout, config.timeout);
+    pub(crate) fn from_config(key: Option<&str>, mut config: Config) -> Result<Client, Error> {
+        let key = api_key(key.ok_or(Error::MissingApiKey)?)?;
+        // ureq would panic on the first request instead.
+        if HeaderValue::from_str(&config.user_agent).is_err() {
+            return Err(Error::InvalidSetting {
+                name: "user agent",
+                reason: "it holds a control character, which no header can carry".to_owned(),
+            });
+        }
+        let loopback = check_base_url(&config.base_url, config.allow_insecure_http)?;
+        config.base_url = config.base_url.trim_end_matches('/').to_owned();
         let mut agent = tls::configure(Agent::config_builder(), &config)?;
-        if origin.is_loopback() {
+        if loopback {
             // The API is on this machine: a proxy from the environment
             // (HTTP_PROXY, ALL_PROXY) could be on another one, and over plain
             // http it would receive the key in clear text.
             agent = agent.proxy(None);
         }
         let agent = agent
-            // Statuses and redirects are handled here, so that the key stays home.
+            // Statuses are mapped here, and redirects never followed, so that
+            // the key stays with the base URL.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_connect(Some(phases.connect))
-            .timeout_send_request(Some(phases.send_request))
-            .timeout_recv_response(Some(phases.recv_response))
-            .timeout_recv_body(Some(phases.recv_body))
-            .timeout_per_read(phases.per_read)
-            .timeout_per_write(phases.per_write)
-            // A prefetching listing holds a connection per worker, plus its own:
-            // fewer idle places would close and reopen some on every page.
-            .max_idle_connections_per_host(MAX_PREFETCH + 1)
-            .max_idle_connections(MAX_PREFETCH + 1)
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(config.connect_timeout))
+            .max_idle_connections_per_host(IDLE_CONNECTIONS)
+            .max_idle_connections(IDLE_CONNECTIONS)
             .user_agent(config.user_agent.as_str())
             .accept("application/json")
             .build()
@@ -145,8 +148,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 agent,
-                api_key,
-                origin,
+                key,
                 backoff: Backoff::new(config.sleeper.clone()),
                 config,
             }),
@@ -158,269 +160,242 @@ impl Client {
         &self.inner.config.base_url
     }
 
-    /// Lists webhook configurations: a request to configure, then
-    /// [`send`](ListWebhooks::send) for one page or iterate for all of them.
-    pub fn list_webhooks(&self) -> ListWebhooks {
-        ListWebhooks::new(self.clone())
-    }
-
-    /// Fetches one page, retrying as configured. `earlier` is a first attempt
-    /// already made by a prefetching thread.
-    pub(crate) fn fetch<T: DeserializeOwned>(
+    /// Sends `method target` (a path and query under the base URL) with an
+    /// optional JSON body, and decodes the JSON answer, retrying as configured.
+    ///
+    /// A read (`GET`) is retried after any retryable error. Any other method
+    /// is retried only after a 429, which Partoo sends before acting on the
+    /// request: a write whose answer was lost may have been applied, and is
+    /// never sent again from here.
+    pub(crate) fn call<T: DeserializeOwned>(
         &self,
-        request: &PageRequest,
-        buf: &mut Vec<u8>,
-        earlier: Option<Failure>,
-    ) -> Result<Page<T>, Error> {
-        let inner = &self.inner;
-        inner
-            .config
-            .retry
-            .run(request.page, &inner.backoff, earlier, |attempt| {
-                self.attempt(request, attempt, buf)
-            })
-    }
-
-    /// Waits out the client's back-off, if a 429 set one.
-    pub(crate) fn wait_for_backoff(&self) {
-        self.inner.backoff.wait();
-    }
-
-    /// One attempt at a page, following same-origin redirects, after the
-    /// client's back-off. The attempt has one `timeout` budget, which its
-    /// redirect hops share: each hop gets what the earlier ones left.
-    pub(crate) fn attempt<T: DeserializeOwned>(
-        &self,
-        request: &PageRequest,
-        attempt: u32,
-        buf: &mut Vec<u8>,
-    ) -> Result<Page<T>, Failure> {
-        self.wait_for_backoff();
+        method: Method,
+        target: &str,
+        body: Option<&[u8]>,
+    ) -> Result<T, Error> {
         let config = &self.inner.config;
-        let page = request.page;
-        let deadline = Instant::now() + config.timeout;
-        let mut url = request.url.clone();
-        for hop in 0..=MAX_REDIRECTS {
-            let started = Instant::now();
-            let mut get = self
-                .inner
-                .agent
-                .get(&url)
-                .header(API_KEY_HEADER, self.inner.api_key.0.clone());
-            if hop > 0 {
-                // The agent's limits are those of a whole budget; a later hop
-                // gets the phases of what is left of it.
-                let left = deadline.saturating_duration_since(started);
-                if left.is_zero() {
-                    return Err(Failure::from(Error::Timeout {
-                        page,
-                        source: "the attempt's time ran out while following redirects".into(),
-                    }));
-                }
-                let phases = Phases::of(config.connect_timeout, left);
-                get = get
-                    .config()
-                    .timeout_connect(Some(phases.connect))
-                    .timeout_send_request(Some(phases.send_request))
-                    .timeout_recv_response(Some(phases.recv_response))
-                    .timeout_recv_body(Some(phases.recv_body))
-                    .timeout_per_read(phases.per_read)
-                    .timeout_per_write(phases.per_write)
-                    .build();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (error, at) = match self.attempt(&method, target, body) {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            let retry_after = match &error {
+                Error::Status { retry_after, .. } => *retry_after,
+                _ => None,
+            };
+            let safe = method == Method::GET || error.status() == Some(429);
+            // A long Retry-After is the caller's to decide on, not a sleeping build's.
+            if !(safe && error.is_retryable()) || retry_after > Some(config.max_retry_after) {
+                return Err(error);
             }
-            let result = get.call();
-            let arrived = Instant::now();
-            if log::log_enabled!(log::Level::Debug) {
-                let outcome = match &result {
-                    Ok(response) => response.status().as_u16().to_string(),
-                    Err(error) => format!("failed ({error})"),
-                };
-                log::debug!(
-                    "GET {} -> {outcome} (page {page}, attempt {attempt}, {} ms)",
-                    path_and_query(&url),
-                    arrived.duration_since(started).as_millis()
-                );
+            if attempts > config.max_retries {
+                return Err(match attempts {
+                    1 => error,
+                    _ => Error::RetriesExhausted {
+                        attempts,
+                        last: Box::new(error),
+                    },
+                });
             }
-            let mut response = result.map_err(|e| self.transport_error(page, e))?;
-            let status = response.status().as_u16();
-            let location = response.headers().get("location");
-            if let (300..=399, Some(location)) = (status, location) {
-                let location = self.redact(&String::from_utf8_lossy(location.as_bytes()));
-                url = redirect::follow_redirect(&self.inner.origin, &url, &location, page)?;
-                continue;
-            }
-            if (200..=299).contains(&status) {
-                let length = self.read_body(page, response.body_mut(), buf)?;
-                return self.decode(request, &buf[..length]).map_err(Failure::from);
-            }
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| parse_retry_after(value, SystemTime::now()));
-            if let (429, Some(wait)) = (status, retry_after) {
-                // A wait longer than the ceiling fails the request instead:
-                // it is the caller's to decide, not the client's to impose.
-                if wait <= config.retry.max_retry_after {
-                    self.inner.backoff.defer(arrived, wait);
-                }
-            }
-            let error = self.status_error(page, status, retry_after, response.body_mut());
-            return Err(Failure {
-                error,
-                retry_after,
-                at: arrived,
+            // A honoured Retry-After is already the shared deadline; half the
+            // ceiling on top keeps `Retry-After: 0` from being a tight loop.
+            let own = match retry_after {
+                Some(_) => ceiling(config, attempts - 1) / 2,
+                None => jittered(config, attempts - 1),
+            };
+            log::warn!("{method} {target}: attempt {attempts} failed ({error}); retrying");
+            self.inner.backoff.wait(Some(after(at, own)));
+        }
+    }
+
+    /// One attempt, after the shared back-off: the error and when it came.
+    fn attempt<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        target: &str,
+        body: Option<&[u8]>,
+    ) -> Result<T, (Error, Instant)> {
+        let inner = &self.inner;
+        inner.backoff.wait(None);
+        let started = Instant::now();
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{target}", inner.config.base_url))
+            .header(API_KEY_HEADER, inner.key.clone());
+        let result = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(body)
+                .map(|request| inner.agent.run(request)),
+            None => request.body(()).map(|request| inner.agent.run(request)),
+        };
+        let failed = |error| (error, Instant::now());
+        let result = result.map_err(|e| failed(connection(e.into())))?;
+        let arrived = Instant::now();
+        log::debug!(
+            "{method} {target} -> {} ({} ms)",
+            result.as_ref().map_or(0, |r| r.status().as_u16()),
+            arrived.duration_since(started).as_millis()
+        );
+        let mut response = result.map_err(|e| failed(self.transport_error(e)))?;
+        let status = response.status().as_u16();
+        if (200..=299).contains(&status) {
+            let limit = inner.config.max_body_size;
+            let bytes = response.body_mut().with_config().limit(limit).read_to_vec();
+            let bytes = bytes.map_err(|e| failed(self.transport_error(e)))?;
+            return serde_json::from_slice(&bytes).map_err(|source| {
+                failed(Error::Body {
+                    page: None,
+                    excerpt: self.clean(&bytes),
+                    source: self.clean_cause(source),
+                })
             });
         }
-        Err(Failure::from(Error::Redirect {
-            page,
-            location: url,
-            reason: "too many redirects",
-        }))
-    }
-
-    /// Reads the whole body, within the size limit, into the start of `buf` and
-    /// returns its length. `buf` is reused across pages and never shrinks, so
-    /// its bytes are zeroed once, not on every page as `read_to_end` would.
-    fn read_body(&self, page: u32, body: &mut Body, buf: &mut Vec<u8>) -> Result<usize, Error> {
-        let limit = self.inner.config.max_body_size;
-        let announced = body.content_length();
-        if announced.is_some_and(|length| length > limit) {
-            return Err(Error::BodyTooLarge { page, limit });
-        }
-        // One byte more than announced, to see the end without growing; but
-        // the server's word makes room for 1 MiB at most, the bytes for more.
-        let wanted = announced.map_or(16 * 1024, |length| length.saturating_add(1));
-        let first = usize::try_from(wanted.min(FIRST_BODY_BUFFER)).unwrap_or(usize::MAX);
-        let most = usize::try_from(wanted).unwrap_or(usize::MAX);
-        let mut reader = body.with_config().limit(limit).reader();
-        let mut length = 0;
-        loop {
-            if length == buf.len() {
-                let room = match length {
-                    0 => first,
-                    _ => length.saturating_mul(2).min(most),
-                };
-                buf.resize(room.max(length + 1), 0);
-            }
-            match reader.read(&mut buf[length..]) {
-                Ok(0) => return Ok(length),
-                Ok(read) => length += read,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.transport_error(page, ureq::Error::from(e))),
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+        let retry_after = header("retry-after").and_then(parse_retry_after);
+        let location = header("location").map(|l| format!("to {}", self.clean(l.as_bytes())));
+        if let (429 | 503, Some(wait)) = (status, retry_after) {
+            if wait <= inner.config.max_retry_after {
+                inner.backoff.defer(arrived, wait);
             }
         }
-    }
-
-    fn decode<T: DeserializeOwned>(
-        &self,
-        request: &PageRequest,
-        buf: &[u8],
-    ) -> Result<Page<T>, Error> {
-        let mut deserializer = serde_json::Deserializer::from_slice(buf);
-        PageSeed::new(request.items_key, request.per_page)
-            .deserialize(&mut deserializer)
-            .and_then(|page| deserializer.end().map(|()| page))
-            .map_err(|source| Error::Decode {
-                page: request.page,
-                excerpt: redact::excerpt(buf, self.inner.api_key.as_str()),
-                source: self.redact_serde(source),
-            })
-    }
-
-    fn transport_error(&self, page: u32, source: ureq::Error) -> Error {
-        match source {
-            source if tls::is_certificate_error(&source) => Error::Certificate {
-                page,
-                host: self.inner.origin.host().to_owned(),
-                source: source.into(),
+        let message = location.unwrap_or_else(|| self.server_message(response.body_mut()));
+        Err((
+            Error::Status {
+                page: None,
+                status,
+                message,
+                retry_after,
             },
-            ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge { page, limit },
+            arrived,
+        ))
+    }
+
+    fn transport_error(&self, error: ureq::Error) -> Error {
+        match error {
             ureq::Error::Timeout(_) => Error::Timeout {
-                page,
-                source: source.into(),
+                page: None,
+                source: error.into(),
             },
-            // Refused, reset, or closed early: another connection may well work.
-            ureq::Error::Io(_) | ureq::Error::ConnectionFailed => Error::Connection {
-                page,
-                source: source.into(),
+            ureq::Error::BodyExceedsLimit(_) => Error::Body {
+                page: None,
+                excerpt: String::new(),
+                source: error.into(),
             },
-            source => Error::Transport {
-                page,
-                source: source.into(),
-            },
+            error => connection(self.clean_cause(error)),
         }
     }
 
-    fn status_error(
-        &self,
-        page: u32,
-        status: u16,
-        retry_after: Option<std::time::Duration>,
-        body: &mut Body,
-    ) -> Error {
+    /// The server's message in Partoo's error bodies, or an excerpt of the body.
+    fn server_message(&self, body: &mut Body) -> String {
         let mut bytes = Vec::new();
-        // A broken error body still leaves the status to report.
         let _ = body
             .as_reader()
             .take(ERROR_BODY_LIMIT)
             .read_to_end(&mut bytes);
-        let key = self.inner.api_key.as_str();
-        let message = match server_message(&bytes) {
-            Some(message) => redact::excerpt(message.as_bytes(), key),
-            None => redact::excerpt(&bytes, key),
+        let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        let envelope = value
+            .as_ref()
+            .and_then(|v| v.get("errors").or_else(|| v.get("error")));
+        let message = match envelope {
+            Some(serde_json::Value::String(message)) => message.clone(),
+            Some(serde_json::Value::Object(fields)) if fields.len() == 1 => {
+                match fields.values().next() {
+                    Some(serde_json::Value::String(message)) => message.clone(),
+                    _ => envelope.map(ToString::to_string).unwrap_or_default(),
+                }
+            }
+            Some(other) => other.to_string(),
+            None => return self.clean(&bytes),
         };
-        match status {
-            401 => Error::Unauthorized { page, message },
-            403 => Error::Forbidden { page, message },
-            429 => Error::RateLimited { page, retry_after },
-            _ => Error::Status {
-                page,
-                status,
-                message,
-            },
+        self.clean(message.as_bytes())
+    }
+
+    /// Server text as an error may keep it: the key cut out first, wherever
+    /// it stands, then at most [`EXCERPT_CHARS`] characters, whitespace as spaces.
+    fn clean(&self, text: &[u8]) -> String {
+        let text = String::from_utf8_lossy(text);
+        let key = self.inner.key.to_str().unwrap_or_default();
+        let text = text.trim().replace(key, "[redacted]");
+        let mut chars = text.chars();
+        let mut kept: String = chars
+            .by_ref()
+            .take(EXCERPT_CHARS)
+            .map(|c| if c.is_ascii_whitespace() { ' ' } else { c })
+            .collect();
+        if chars.next().is_some() {
+            kept.push('…');
         }
+        kept
     }
 
-    /// A hostile or debugging server may echo request headers back; its words
-    /// reach error messages, so the key is cut out of them.
-    fn redact(&self, text: &str) -> String {
-        redact::redact(text, self.inner.api_key.as_str())
-    }
-
-    /// serde quotes the strings it could not use, whole; a quote that had to be
-    /// redacted replaces the error, which keeps its text but loses its position.
-    fn redact_serde(&self, error: serde_json::Error) -> crate::error::Cause {
+    /// An error whose message may quote server text, with the key cut out.
+    fn clean_cause(&self, error: impl std::error::Error + Send + Sync + 'static) -> Cause {
         let text = error.to_string();
-        let redacted = self.redact(&text);
-        if redacted == text {
-            error.into()
-        } else {
-            redacted.into()
+        let key = self.inner.key.to_str().unwrap_or_default();
+        match text.contains(key) {
+            true => text.replace(key, "[redacted]").into(),
+            false => error.into(),
         }
     }
 }
 
-/// The message in Partoo's error envelope: `{"errors": {...}}` per the spec,
-/// `{"error": {...}}` per the errors guide.
-fn server_message(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let envelope = value.get("errors").or_else(|| value.get("error"))?;
-    match envelope {
-        serde_json::Value::String(message) => Some(message.clone()),
-        serde_json::Value::Object(fields) => match fields.values().next() {
-            Some(serde_json::Value::String(message)) if fields.len() == 1 => Some(message.clone()),
-            _ => Some(envelope.to_string()),
-        },
-        _ => None,
-    }
+fn connection(source: Cause) -> Error {
+    Error::Connection { page: None, source }
 }
 
-fn path_and_query(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..]
-        .find('/')
-        .map_or("/", |i| &url[after_scheme + i..])
+/// The key, checked and ready to send: visible ASCII only, since a newline
+/// would let a key inject headers, and no Partoo key has spaces.
+fn api_key(key: &str) -> Result<HeaderValue, Error> {
+    let invalid = |reason| Error::InvalidApiKey { reason };
+    if key.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            "it contains whitespace, a control character or a non-ASCII character",
+        ));
+    }
+    let mut value = HeaderValue::from_str(key).map_err(|_| invalid("not a header value"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Checks a base URL; whether its host is loopback. Plain `http://` is
+/// refused unless the host is loopback or the caller opted in, because the
+/// key would cross the network in clear text.
+fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<bool, Error> {
+    let refuse = |reason| Error::InvalidBaseUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| refuse("not a valid absolute URL"))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| refuse("expected http(s)://host[:port]/path"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if allow_insecure_http || loopback => {}
+        Some("http") => {
+            return Err(refuse(
+                "plain http would send the API key in clear text; use https, \
+                 or explicitly allow insecure http on a trusted network",
+            ))
+        }
+        _ => return Err(refuse("the scheme must be https (or http)")),
+    }
+    if uri.query().is_some() {
+        return Err(refuse("a base URL cannot have a query"));
+    }
+    Ok(loopback)
 }
 
 #[cfg(test)]
@@ -428,31 +403,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_message_in_both_envelopes() {
-        for body in [
-            r#"{"errors":{"authentication":"User not authenticated"}}"#,
-            r#"{"error":{"authentication":"User not authenticated"}}"#,
-            r#"{"error":"User not authenticated"}"#,
-        ] {
-            assert_eq!(
-                server_message(body.as_bytes()).as_deref(),
-                Some("User not authenticated")
-            );
-        }
-        let fields = r#"{"errors":{"json":{"per_page":"too big"}}}"#;
+    fn base_urls_must_be_https_or_loopback_http_without_a_query() {
         assert_eq!(
-            server_message(fields.as_bytes()).as_deref(),
-            Some(r#"{"json":{"per_page":"too big"}}"#)
+            check_base_url("https://api.partoo.co/v2", false).ok(),
+            Some(false)
         );
-        assert_eq!(server_message(b"<html>oops</html>"), None);
+        assert_eq!(
+            check_base_url("http://127.0.0.1:8080/v2", false).ok(),
+            Some(true)
+        );
+        assert_eq!(check_base_url("http://[::1]:8080", false).ok(), Some(true));
+        assert_eq!(check_base_url("http://example.com", true).ok(), Some(false));
+        for refused in [
+            "http://example.com",
+            "ftp://h/",
+            "h/v2",
+            "https://h/v2?x=1",
+            "",
+        ] {
+            assert!(check_base_url(refused, false).is_err(), "{refused:?}");
+        }
     }
 
     #[test]
-    fn logs_only_path_and_query() {
-        assert_eq!(
-            path_and_query("https://h:1/v2/webhooks?page=2"),
-            "/v2/webhooks?page=2"
-        );
-        assert_eq!(path_and_query("https://h"), "/");
+    fn keys_are_visible_ascii() {
+        assert!(api_key("abc-123_XYZ").is_ok());
+        for bad in ["", "a b", "a\nb", "clé"] {
+            assert!(
+                matches!(api_key(bad), Err(Error::InvalidApiKey { .. })),
+                "{bad:?}"
+            );
+        }
     }
 }

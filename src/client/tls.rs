@@ -1,5 +1,4 @@
-//! TLS: which library the agent uses, which root certificates it trusts, and
-//! telling a refused certificate from other connection failures.
+//! TLS: which library the agent uses and which root certificates it trusts.
 //!
 //! ureq 3 never picks its TLS library from feature flags alone: without a
 //! `TlsConfig` naming native-tls it uses rustls, and panics on every https
@@ -21,14 +20,15 @@ use ureq::config::ConfigBuilder;
 use ureq::typestate::AgentScope;
 
 use crate::client::builder::Config;
-use crate::Error;
+use crate::error::Error;
 
-/// Sets the agent's TLS library and roots from `config`, whose base URL has
-/// already been checked.
-///
-/// # Errors
-/// [`Error::InvalidRootCerts`] when the given root certificates cannot be
-/// used; [`Error::InvalidBaseUrl`] for an https base URL in a build without TLS.
+fn invalid(reason: impl Into<String>) -> Error {
+    Error::InvalidSetting {
+        name: "root certificates",
+        reason: reason.into(),
+    }
+}
+
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 pub(crate) fn configure(
     builder: ConfigBuilder<AgentScope>,
@@ -58,16 +58,13 @@ fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig, Error> {
         .build())
 }
 
-/// Without a TLS library, the client works over plain http only.
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
 pub(crate) fn configure(
     builder: ConfigBuilder<AgentScope>,
     config: &Config,
 ) -> Result<ConfigBuilder<AgentScope>, Error> {
     if config.root_certs_pem.is_some() {
-        return Err(Error::InvalidRootCerts {
-            reason: NO_TLS.to_owned(),
-        });
+        return Err(invalid(NO_TLS));
     }
     if config.base_url.starts_with("https:") {
         return Err(Error::InvalidBaseUrl {
@@ -82,13 +79,10 @@ pub(crate) fn configure(
 const NO_TLS: &str = "this build of partoo-webhooks has no TLS: \
                       enable its `rustls` (default) or `native-tls` feature";
 
-/// The certificates of a PEM bundle; other sections (keys, CRLs) are skipped,
-/// as OpenSSL and curl skip them in a CA file.
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
     use ureq::tls::{parse_pem, PemItem};
 
-    let invalid = |reason: String| Error::InvalidRootCerts { reason };
     let mut certs = Vec::new();
     for item in parse_pem(pem) {
         // The parser's own messages quote raw bytes; a count says where instead.
@@ -103,9 +97,9 @@ fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
             // Both TLS libraries silently skip a root they cannot parse, which
             // would surface much later as "unknown issuer" on every request.
             if !is_der_sequence(cert.der()) {
+                let n = certs.len() + 1;
                 return Err(invalid(format!(
-                    "certificate {} is not an X.509 certificate",
-                    certs.len() + 1
+                    "certificate {n} is not an X.509 certificate"
                 )));
             }
             certs.push(cert);
@@ -113,16 +107,13 @@ fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
     }
     if certs.is_empty() {
         return Err(invalid(
-            "it holds no certificate: expected PEM sections \
-             `-----BEGIN CERTIFICATE-----`"
-                .to_owned(),
+            "it holds no certificate: expected PEM sections `-----BEGIN CERTIFICATE-----`",
         ));
     }
     Ok(certs)
 }
 
-/// Whether `der` is exactly one DER SEQUENCE, as every X.509 certificate is:
-/// a cheap check that catches base64 of something else, not a full parse.
+/// Whether `der` is one whole DER SEQUENCE, as every X.509 certificate is.
 #[cfg(any(feature = "rustls", feature = "native-tls", test))]
 fn is_der_sequence(der: &[u8]) -> bool {
     let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
@@ -137,36 +128,12 @@ fn is_der_sequence(der: &[u8]) -> bool {
             };
             let length = bytes
                 .iter()
-                .fold(0usize, |length, &byte| (length << 8) | usize::from(byte));
+                .fold(0usize, |n, &byte| (n << 8) | usize::from(byte));
             (length, 2 + count)
         }
         _ => return false,
     };
     header.checked_add(length) == Some(der.len())
-}
-
-/// Whether a failed request failed because the server's certificate was refused.
-///
-/// Matched on the message, because the error types of rustls and native-tls
-/// are not part of ureq's API (ureq may upgrade them in a minor release), and
-/// every TLS stack names the certificate when it refuses one: rustls
-/// ("invalid peer certificate"), OpenSSL ("certificate verify failed"),
-/// Secure Transport and SChannel.
-pub(crate) fn is_certificate_error(error: &ureq::Error) -> bool {
-    let from_tls = match error {
-        #[cfg(feature = "rustls")]
-        ureq::Error::Rustls(_) => true,
-        #[cfg(feature = "native-tls")]
-        ureq::Error::NativeTls(_) => true,
-        // rustls reports through the socket adapter, as an I/O error holding its own.
-        ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::InvalidData,
-        _ => false,
-    };
-    from_tls
-        && error
-            .to_string()
-            .to_ascii_lowercase()
-            .contains("certificate")
 }
 
 #[cfg(test)]
@@ -186,23 +153,6 @@ mod tests {
             assert_eq!(tls.provider(), TlsProvider::Rustls);
             assert!(matches!(tls.root_certs(), RootCerts::WebPki));
         }
-    }
-
-    #[test]
-    fn only_tls_errors_that_name_a_certificate_are_certificate_errors() {
-        use std::io::{Error as IoError, ErrorKind};
-
-        let io = |kind, text: &str| ureq::Error::Io(IoError::new(kind, text.to_owned()));
-        let refused = io(
-            ErrorKind::InvalidData,
-            "invalid peer certificate: UnknownIssuer",
-        );
-        assert!(is_certificate_error(&refused));
-        let corrupt = io(ErrorKind::InvalidData, "received corrupt message");
-        assert!(!is_certificate_error(&corrupt));
-        let reset = io(ErrorKind::ConnectionReset, "certificate");
-        assert!(!is_certificate_error(&reset));
-        assert!(!is_certificate_error(&ureq::Error::Tls("certificate")));
     }
 
     #[test]
