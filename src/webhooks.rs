@@ -331,7 +331,7 @@ impl ListWebhooks {
             );
         }
         match self.page {
-            Some(0) => refuse("page", "expected 1 or more, got 0".to_owned()),
+            Some(0) => refuse("page", "expected 1 or more".to_owned()),
             _ => Ok(()),
         }
     }

@@ -235,7 +235,11 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
         Error::InvalidApiKey { reason, .. } => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
         }
-        Error::InvalidRootCerts { reason, .. } => {
+        Error::InvalidSetting {
+            name: "root certificates",
+            reason,
+            ..
+        } => {
             let source = ca_bundle
                 .as_ref()
                 .map_or("the CA file", |(_, source)| source);
@@ -279,15 +283,9 @@ fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>
 }
 
 fn listing_failure(error: Error, key_source: &str) -> Failure {
-    if let Error::InvalidParameter {
-        name,
-        value,
-        expected,
-        ..
-    } = &error
-    {
+    if let Error::InvalidSetting { name, reason, .. } = &error {
         let flag = name.replace('_', "-");
-        return Failure::Usage(format!("invalid --{flag} {value}: expected {expected}"));
+        return Failure::Usage(format!("invalid --{flag}: {reason}"));
     }
     if let Error::CountMismatch { listed, count, .. } = error {
         // The library's advice names its API; this is the command's.
@@ -315,7 +313,9 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
             "; if the account really holds that many, raise the limit with --max-webhooks N"
                 .to_owned()
         }
-        _ if matches!(error, Error::Certificate { .. }) => {
+        _ if matches!(error, Error::Connection { .. })
+            && with_causes(&error).contains("certificate") =>
+        {
             "; if a TLS-inspecting proxy or a private CA signs it, pass that CA's \
              certificate with --ca-file or SSL_CERT_FILE"
                 .to_owned()
