@@ -613,7 +613,7 @@ fn a_max_page_beyond_the_largest_page_number_is_an_error() {
 
     let error = items.next().expect("an error").unwrap_err();
 
-    assert!(matches!(error, Error::Decode { page: 1, .. }), "{error:?}");
+    assert!(matches!(error, Error::Body { page: Some(1), .. }), "{error:?}");
     assert!(items.next().is_none());
     first.assert_calls(1);
     stray.assert_calls(0);

@@ -173,10 +173,10 @@ fn assert_expected_error(error: &Error, end: &End, max_retries: u32) {
         (end, last),
         (
             End::Fatal(_, Outcome::Unauthorized),
-            Error::Unauthorized { .. }
-        ) | (End::Fatal(_, Outcome::Garbage), Error::Decode { .. })
+            Error::Status { status: 401, .. }
+        ) | (End::Fatal(_, Outcome::Garbage), Error::Body { .. })
             | (End::Exhausted(_), Error::Status { status: 503, .. })
-            | (End::Exhausted(_), Error::RateLimited { .. })
+            | (End::Exhausted(_), Error::Status { status: 429, .. })
             | (End::Exhausted(_), Error::Connection { .. })
     );
     assert!(kind_matches, "expected {end:?}, got {error:?}");
