@@ -150,7 +150,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
     match verifier.verify_delivery(&body, Some(&args.signature)) {
         Ok(delivery) => {
             // Scripts read it; a type with control characters cannot break the line.
-            let event_type = partoo_webhooks::text::escape(delivery.event_type().as_str());
+            let event_type = crate::text::escape(delivery.event_type().as_str());
             crate::print(&format!("{event_type}\n"))?;
         }
         Err(DeliveryError::Signature(error)) => {

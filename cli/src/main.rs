@@ -8,6 +8,7 @@ mod args;
 mod diff;
 mod help;
 mod output;
+mod text;
 #[cfg_attr(not(feature = "verify"), path = "verify_unavailable.rs")]
 mod verify;
 
@@ -17,7 +18,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use partoo_webhooks::{text, Client, Error, ListWebhooks, Plan, SANDBOX_URL};
+use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
 
 use crate::args::{Command, Connection, DiffArgs, ListArgs, UsageError};
 use crate::output::{Format, Printer};
@@ -231,17 +232,17 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
     if let Some(retries) = connection.retries {
         builder = builder.max_retries(retries);
     }
-    builder.build().map_err(|error| match error {
-        Error::InvalidApiKey { reason, .. } => {
+    builder.build().map_err(|error| match known(&error) {
+        Known::ApiKey(reason) => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
         }
-        Error::InvalidRootCerts { reason, .. } => {
+        Known::RootCerts(reason) => {
             let source = ca_bundle
                 .as_ref()
                 .map_or("the CA file", |(_, source)| source);
             Failure::Config(format!("cannot use {source}: {reason}"))
         }
-        error => Failure::Config(error.to_string()),
+        _ => Failure::Config(error.to_string()),
     })
 }
 
@@ -278,48 +279,74 @@ fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>
     Ok(Some((pem, source)))
 }
 
+/// What the tool makes of an error of the library: the one place that
+/// names its variants. The rest reads this, `status()` and `Display`.
+enum Known<'a> {
+    /// The key cannot be sent, and why (never the key).
+    ApiKey(&'a str),
+    /// The CA certificates given cannot be used, and why.
+    RootCerts(&'a str),
+    /// A parameter of the listing is out of range: its name (`per_page`)
+    /// and what it accepts.
+    Parameter(&'a str, &'a str),
+    /// A whole listing ended with `listed` webhooks for a `count`.
+    CountMismatch {
+        listed: u64,
+        count: u64,
+    },
+    NoConsistentSnapshot,
+    TooManyItems,
+    Certificate,
+    Other,
+}
+
+fn known(error: &Error) -> Known<'_> {
+    match error {
+        Error::InvalidApiKey { reason, .. } => Known::ApiKey(reason),
+        Error::InvalidRootCerts { reason, .. } => Known::RootCerts(reason),
+        Error::InvalidParameter { name, expected, .. } => Known::Parameter(name, expected),
+        &Error::CountMismatch { listed, count, .. } => Known::CountMismatch { listed, count },
+        Error::NoConsistentSnapshot { .. } => Known::NoConsistentSnapshot,
+        Error::TooManyItems { .. } => Known::TooManyItems,
+        Error::Certificate { .. } => Known::Certificate,
+        _ => Known::Other,
+    }
+}
+
 fn listing_failure(error: Error, key_source: &str) -> Failure {
-    if let Error::InvalidParameter {
-        name,
-        value,
-        expected,
-        ..
-    } = &error
-    {
-        let flag = name.replace('_', "-");
-        return Failure::Usage(format!("invalid --{flag} {value}: expected {expected}"));
-    }
-    if let Error::CountMismatch { listed, count, .. } = error {
-        // The library's advice names its API; this is the command's.
-        let what = match listed < count {
-            true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
-            false => format!("{listed} webhooks were listed for a count of {count}"),
-        };
-        return Failure::Failed(format!(
-            "{what} (all printed); the account may have changed during the listing: \
-             run the command again"
-        ));
-    }
-    let fix = match error.status() {
-        Some(401) => format!("; check the API key in {key_source}"),
-        Some(403) => "; the key's user may not list these webhooks \
-                      (a PROVIDER user's key needs --org-id)"
+    let fix = match (known(&error), error.status()) {
+        (Known::Parameter(name, expected), _) => {
+            let flag = name.replace('_', "-");
+            return Failure::Usage(format!("invalid --{flag}: expected {expected}"));
+        }
+        (Known::CountMismatch { listed, count }, _) => {
+            // The library's advice names its API; this is the command's.
+            let what = match listed < count {
+                true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
+                false => format!("{listed} webhooks were listed for a count of {count}"),
+            };
+            return Failure::Failed(format!(
+                "{what} (all printed); the account may have changed during the listing: \
+                 run the command again"
+            ));
+        }
+        (_, Some(401)) => format!("; check the API key in {key_source}"),
+        (_, Some(403)) => "; the key's user may not list these webhooks \
+                           (a PROVIDER user's key needs --org-id)"
             .to_owned(),
-        Some(429) => "; Partoo allows 300 requests per minute per organization: \
-                      try again later, or with a lower --prefetch"
+        (_, Some(429)) => "; Partoo allows 300 requests per minute per organization: \
+                           try again later, or with a lower --prefetch"
             .to_owned(),
-        _ if matches!(error, Error::NoConsistentSnapshot { .. }) => {
+        (Known::NoConsistentSnapshot, _) => {
             "; try again when the webhooks are not being changed".to_owned()
         }
-        _ if matches!(error, Error::TooManyItems { .. }) => {
+        (Known::TooManyItems, _) => {
             "; if the account really holds that many, raise the limit with --max-webhooks N"
                 .to_owned()
         }
-        _ if matches!(error, Error::Certificate { .. }) => {
-            "; if a TLS-inspecting proxy or a private CA signs it, pass that CA's \
-             certificate with --ca-file or SSL_CERT_FILE"
-                .to_owned()
-        }
+        (Known::Certificate, _) => "; if a TLS-inspecting proxy or a private CA signs it, \
+                                    pass that CA's certificate with --ca-file or SSL_CERT_FILE"
+            .to_owned(),
         _ => String::new(),
     };
     Failure::Failed(format!("{}{fix}", with_causes(&error)))

@@ -318,7 +318,7 @@ fn per_page_0_exits_2_before_any_request() {
     assert_eq!(run.status, 2);
     assert_eq!(
         run.stderr,
-        "partoo-webhooks: invalid --per-page 0: expected between 1 and 100\n\
+        "partoo-webhooks: invalid --per-page: expected between 1 and 100\n\
          Try 'partoo-webhooks --help' for more information.\n"
     );
     mock.assert_calls(0);
@@ -350,7 +350,7 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
             "--sandbox and --base-url cannot be used together",
         ),
         (&["--limit", "0"], "--limit must be 1 or more"),
-        (&["--page", "0"], "invalid --page 0: expected 1 or more"),
+        (&["--page", "0"], "invalid --page: expected 1 or more"),
         (
             &["--per-page", "ten"],
             "invalid --per-page: expected a whole number",
@@ -905,4 +905,20 @@ fn a_listing_short_of_its_count_prints_everything_then_exits_1() {
          the account may have changed during the listing: run the command again\n"
     );
     pages.iter().for_each(|mock| mock.assert_calls(1));
+}
+
+/// A build without the `verify` feature keeps the command's name, and
+/// refuses it as a usage error that says why.
+#[cfg(not(feature = "verify"))]
+#[test]
+fn without_the_verify_feature_verify_is_a_usage_error() {
+    let run = run(cli().args(["verify", "--signature", "c2ln"]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: this partoo-webhooks was built without the `verify` feature, \
+         which the verify command needs\n\
+         Try 'partoo-webhooks --help' for more information.\n"
+    );
 }
