@@ -85,7 +85,7 @@ fn run() -> Result<u8, Failure> {
 }
 
 fn print(text: &str) -> Result<(), Failure> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = stdout()?;
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
@@ -107,6 +107,7 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
         request = request.limit(limit);
     }
     let mut pages = request.prefetch(list.prefetch.unwrap_or(0)).pages();
+    let stdout = stdout()?;
 
     let format = list.format.unwrap_or(if io::stdout().is_terminal() {
         Format::Table
@@ -115,7 +116,7 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
     });
     // Room for a whole page of 100 webhooks (about 30 KiB of jsonl), so that
     // a page goes out in one write when it is flushed.
-    let stdout = BufWriter::with_capacity(PAGE_OUTPUT_BUFFER, io::stdout().lock());
+    let stdout = BufWriter::with_capacity(PAGE_OUTPUT_BUFFER, stdout);
     let mut printer = Printer::new(stdout, format);
     let mut progress = Progress::new(io::stderr().is_terminal());
     loop {
@@ -152,7 +153,7 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
         .map_err(|error| listing_failure(error, &key_source))?;
     let plan = Plan::new(&desired, &live);
 
-    let mut stdout = BufWriter::new(io::stdout().lock());
+    let mut stdout = BufWriter::new(stdout()?);
     diff::print(&mut stdout, &plan, diff.format).or_else(output_failure)?;
     say(&diff::summary(&plan, desired.webhooks().len(), live.len()));
     Ok(if plan.is_empty() { 0 } else { DIFFERENCES })
@@ -372,6 +373,37 @@ fn output_failure(error: io::Error) -> Result<(), Failure> {
         _ => Err(Failure::Failed(format!(
             "cannot write to standard output: {error}"
         ))),
+    }
+}
+
+/// Standard output, or why it cannot be written: found before anything is
+/// requested or written, as a closed one (`>&-`) fails no write.
+fn stdout() -> Result<io::StdoutLock<'static>, Failure> {
+    #[cfg(unix)]
+    if stdout_was_closed() {
+        return Err(Failure::Failed(
+            "cannot write to standard output: it is closed".to_owned(),
+        ));
+    }
+    Ok(io::stdout().lock())
+}
+
+/// Whether standard output was closed when the program started. Rust's
+/// runtime puts `/dev/null` in the place of a closed one, opened to read and
+/// write; a shell's `> /dev/null` opens it to write only, so reading tells
+/// them apart.
+#[cfg(unix)]
+fn stdout_was_closed() -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(fd) = std::os::fd::AsFd::as_fd(&io::stdout()).try_clone_to_owned() else {
+        return true;
+    };
+    let mut out = File::from(fd);
+    match (out.metadata(), std::fs::metadata("/dev/null")) {
+        (Ok(out_meta), Ok(null)) if out_meta.file_type().is_char_device() => {
+            out_meta.rdev() == null.rdev() && out.read(&mut [0; 1]).is_ok()
+        }
+        _ => false,
     }
 }
 
