@@ -63,9 +63,8 @@
 //!     let live = client.list_webhooks().org_id(7).snapshot()?;
 //!     let plan = Plan::new(&desired, &live);
 //!     for create in &plan.creates {
-//!         // Query values show as ***; a URL marked secret is not shown at all.
-//!         let url = create.url.as_deref().unwrap_or("(secret)");
-//!         println!("to create: {} {} {url}", create.org_id, create.event_type);
+//!         // The real URL and headers, to act on; mask them before printing.
+//!         println!("to create: {} {} ({} headers)", create.org_id, create.event_type, create.custom_headers.len());
 //!     }
 //!     println!("{} to update, {} to delete", plan.updates.len(), plan.deletes.len());
 //!     Ok(())
@@ -216,9 +215,11 @@
 //!   environment.
 //! - Every setting and its default is on [`ClientBuilder`]; exactly when the
 //!   iterators stop is on [`Pages`].
-//! - Server text in error messages shows control and invisible characters
-//!   (bidi overrides, zero-width spaces) as escapes such as `\u{202e}`;
-//!   `Debug` of a [`WebhookItem`] shows no URL query or credentials.
+//! - Server text reaches people safely: error messages show control and
+//!   invisible characters (bidi overrides, zero-width spaces) as escapes such
+//!   as `\u{202e}`; `Debug` of a [`WebhookItem`] and a [`Plan`] show every
+//!   URL query value as `***`. A [`Plan`] holds the real URLs and headers,
+//!   to act on: the `partoo-webhooks` tool masks them where it prints them.
 //!
 //! # Features
 //!
@@ -274,7 +275,6 @@ mod error;
 mod open_enum;
 mod pages;
 pub mod plan;
-pub mod text;
 mod webhooks;
 
 pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};

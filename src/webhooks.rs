@@ -17,15 +17,15 @@ use crate::pages::{snapshot, Fetch, Items, Page, Pages, Settings};
 /// Unknown JSON fields are ignored; `custom_headers` reads as `None` when it is
 /// absent or `null`, and is left out when serialized as `None`.
 ///
-/// Serialization is faithful; `Debug` is for logs, and shows the URL without
-/// its query and credentials (`?***`, `***@`), and the custom headers without
-/// their values.
+/// Serialization is faithful; `Debug` is for logs, and shows the URL with
+/// every query value and any credentials as `***`, and the custom headers
+/// without their values.
 ///
 /// ```
 /// use partoo_webhooks::{EventType, WebhookItem};
 ///
 /// let item = WebhookItem::new(1, "https://e.x/hook?key=9fa91de19", EventType::LeadReceived, "c", "u", 7);
-/// assert!(format!("{item:?}").contains(r#"url: "https://e.x/hook?***""#));
+/// assert!(format!("{item:?}").contains(r#"url: "https://e.x/hook?key=***""#));
 /// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -358,22 +358,24 @@ impl IntoIterator for ListWebhooks {
     }
 }
 
-/// A URL as `Debug` shows it: no query values (`?***`) and no credentials
-/// (`***@`), which are where secrets of a webhook URL usually are.
+/// A URL as `Debug` shows it: every query value as `***` (names kept) and
+/// credentials as `***@`, which is where secrets of a webhook URL usually are.
 pub(crate) fn masked(url: &str) -> String {
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));
-    let after_scheme = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[after_scheme..]
-        .find('/')
-        .map_or(base.len(), |i| after_scheme + i);
-    let mut shown = match base[after_scheme..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &base[..after_scheme], &base[after_scheme + at..]),
+    let start = base.find("://").map_or(0, |i| i + 3);
+    let end = base[start..].find('/').map_or(base.len(), |i| start + i);
+    let mut shown = match base[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &base[..start], &base[start + at..]),
         None => base.to_owned(),
     };
-    if query.is_some() {
-        shown += "?***";
+    if let Some(query) = query {
+        let values = query.split('&').map(|p| {
+            p.split_once('=')
+                .map_or("***".into(), |(n, _)| format!("{n}=***"))
+        });
+        shown = format!("{shown}?{}", values.collect::<Vec<_>>().join("&"));
     }
     shown
 }

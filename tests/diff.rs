@@ -1,6 +1,7 @@
 //! The comparison: desired webhooks checked (`DesiredState`), then compared
-//! with an account's webhooks by organization and event type (`Plan`). No
-//! header value ever reaches a plan, its JSON or a `Debug`.
+//! with an account's webhooks by organization and event type (`Plan`). A plan
+//! holds the real URLs and header values, to act on, and exports them
+//! (`Serialize`); its `Debug`, for people, shows none of them.
 
 use partoo_webhooks::{
     CustomHeaderError, CustomHeaders, DesiredError, DesiredState, DesiredWebhook, EventType, Plan,
@@ -23,12 +24,10 @@ fn state(webhooks: Vec<DesiredWebhook>) -> DesiredState {
     DesiredState::new(webhooks).expect("valid desired webhooks")
 }
 
-/// The plan as JSON, checked to hold no header value.
+/// The plan as JSON, its `Debug` checked to hold no header value.
 fn plan_json(plan: &Plan) -> Value {
-    let json = serde_json::to_value(plan).unwrap();
-    assert!(!json.to_string().contains(SECRET), "{json}");
     assert!(!format!("{plan:?}").contains(SECRET), "{plan:?}");
-    json
+    serde_json::to_value(plan).unwrap()
 }
 
 #[test]
@@ -65,14 +64,18 @@ fn no_custom_headers_and_an_empty_set_are_the_same() {
 }
 
 #[test]
-fn a_desired_webhook_missing_from_the_account_is_a_create_with_header_names() {
+fn a_desired_webhook_missing_from_the_account_is_a_create_with_what_to_write() {
     let mut wanted = desired(7, "lead_received", "https://h/new");
     wanted.custom_headers.insert("X-Auth-Token", SECRET);
     let plan = Plan::new(&state(vec![wanted]), &[]);
     assert_eq!(
         plan_json(&plan)["creates"],
         json!([{ "org_id": 7, "event_type": "lead_received", "url": "https://h/new",
-                 "custom_headers": ["X-Auth-Token"] }])
+                 "custom_headers": { "X-Auth-Token": SECRET }, "url_is_secret": false }])
+    );
+    assert_eq!(
+        plan.creates[0].custom_headers.get("X-Auth-Token"),
+        Some(SECRET)
     );
     assert_eq!((plan.updates.len(), plan.deletes.len()), (0, 0));
 }
@@ -99,7 +102,7 @@ fn a_different_url_is_an_update_naming_only_the_url() {
     assert_eq!(
         plan_json(&plan)["updates"],
         json!([{ "id": 3, "org_id": 7, "event_type": "lead_received",
-                 "url": { "live": "https://h/old", "desired": "https://h/new" } }])
+                 "url": { "live": "https://h/old", "desired": "https://h/new", "secret": false } }])
     );
 }
 
@@ -318,11 +321,10 @@ fn secret_desired(path_secret: &str) -> DesiredWebhook {
     wanted
 }
 
-/// Asserts that neither secret shows in the plan's JSON or `Debug`.
+/// Asserts that neither secret shows in the plan's `Debug`.
 #[track_caller]
 fn assert_no_url_secret(plan: &Plan) {
-    let json = serde_json::to_string(plan).unwrap();
-    for text in [json, format!("{plan:?}"), format!("{plan:#?}")] {
+    for text in [format!("{plan:?}"), format!("{plan:#?}")] {
         assert!(
             !text.contains(PATH_SECRET) && !text.contains(QUERY_SECRET),
             "{text}"
@@ -331,7 +333,7 @@ fn assert_no_url_secret(plan: &Plan) {
 }
 
 #[test]
-fn every_url_of_a_plan_shows_its_query_values_masked() {
+fn a_plan_holds_the_real_urls_and_its_debug_masks_their_query_values() {
     let plan = Plan::new(
         &state(vec![
             desired(
@@ -362,16 +364,26 @@ fn every_url_of_a_plan_shows_its_query_values_masked() {
     );
 
     assert_no_url_secret(&plan);
+    let debug = format!("{plan:?}");
+    for masked in [
+        "https://h/new?key=***",
+        "https://h/c?key=***&v=***",
+        "https://h/m?token=***",
+    ] {
+        assert!(debug.contains(masked), "{debug}");
+    }
     assert_eq!(
         plan_json(&plan),
         json!({
             "creates": [{ "org_id": 7, "event_type": "lead_received",
-                          "url": "https://h/new?key=***", "custom_headers": [] }],
+                          "url": format!("https://h/new?key={QUERY_SECRET}"),
+                          "custom_headers": {}, "url_is_secret": false }],
             "updates": [{ "id": 1, "org_id": 7, "event_type": "business_created",
-                          "url": { "live": "https://h/c?key=***&v=***",
-                                   "desired": "https://h/c?key=***&v=***" } }],
+                          "url": { "live": format!("https://h/c?key={QUERY_SECRET}&v=1"),
+                                   "desired": format!("https://h/c?key={QUERY_SECRET}&v=2"),
+                                   "secret": false } }],
             "deletes": [{ "id": 2, "org_id": 7, "event_type": "message_created",
-                          "url": "https://h/m?token=***" }],
+                          "url": format!("https://h/m?token={QUERY_SECRET}") }],
             "conflicts": [],
         })
     );
@@ -389,7 +401,7 @@ fn a_secret_desired_url_that_matches_makes_no_difference() {
 }
 
 #[test]
-fn a_secret_desired_url_is_never_in_a_plan_nor_the_url_it_replaces() {
+fn a_secret_desired_url_is_marked_and_debug_shows_neither_it_nor_the_url_it_replaces() {
     let old = format!("https://h/partoo/old-{PATH_SECRET}/lead?key={QUERY_SECRET}");
     let mut created = secret_desired(PATH_SECRET);
     created.event_type = EventType::MessageCreated;
@@ -399,14 +411,14 @@ fn a_secret_desired_url_is_never_in_a_plan_nor_the_url_it_replaces() {
     );
 
     assert_no_url_secret(&plan);
-    assert!(plan.updates[0].url.as_ref().unwrap().is_secret());
+    let new = format!("https://h/partoo/{PATH_SECRET}/lead?key={QUERY_SECRET}");
     assert_eq!(
         plan_json(&plan),
         json!({
             "creates": [{ "org_id": 7, "event_type": "message_created",
-                          "url": null, "custom_headers": [] }],
+                          "url": new, "custom_headers": {}, "url_is_secret": true }],
             "updates": [{ "id": 2, "org_id": 7, "event_type": "lead_received",
-                          "url": { "live": null, "desired": null } }],
+                          "url": { "live": old, "desired": new, "secret": true } }],
             "deletes": [],
             "conflicts": [],
         })

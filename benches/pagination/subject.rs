@@ -5,7 +5,33 @@ use crate::listings::{Listing, KEY, PER_PAGE, PREFETCH};
 use crate::measure::{self, Program, Run};
 use crate::server::Server;
 
-const CLI_EXE: &str = env!("CARGO_BIN_EXE_partoo-webhooks");
+/// The CLI, a crate of the workspace (`cli/`): built in release by the
+/// cargo that built this bench, once, into the bench's own target directory.
+fn cli_exe() -> std::path::PathBuf {
+    static EXE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| {
+        // target/release/deps/pagination-<hash> -> target/release/partoo-webhooks
+        let exe = std::env::current_exe().expect("bench executable");
+        let profile = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target/<profile>");
+        let built = std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "partoo-webhooks-cli",
+                "--target-dir",
+            ])
+            .arg(profile.parent().expect("target"))
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "cannot build the CLI");
+        profile.join("partoo-webhooks")
+    })
+    .clone()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Subject {
@@ -56,7 +82,7 @@ impl Subject {
             Subject::Cli { prefetch } => {
                 let (per_page, prefetch) = (PER_PAGE.to_string(), prefetch.to_string());
                 let mut program = Program::new(
-                    CLI_EXE,
+                    cli_exe(),
                     &[
                         "list",
                         "--format",

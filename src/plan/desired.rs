@@ -7,7 +7,8 @@ use std::fmt;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
-use crate::text::{escape, mask_query};
+use crate::error::escape;
+use crate::webhooks::masked;
 use crate::{CustomHeaderError, CustomHeaders, EventType};
 
 /// A webhook as it should be. Partoo allows one webhook per organization and
@@ -16,9 +17,8 @@ use crate::{CustomHeaderError, CustomHeaders, EventType};
 /// Deserializes from the API's field names, `custom_headers` optional (absent
 /// or `null` means none); an unknown field or a header name given twice is an
 /// error. Its `Debug` shows the names of the custom headers, never their
-/// values, and the URL with its query values masked
-/// ([`text::mask_query`](crate::text::mask_query)), or not at all when it
-/// [is secret](Self::url_is_secret).
+/// values, and the URL with its query values shown as `***`, or not at all
+/// when it [is secret](Self::url_is_secret).
 ///
 /// ```
 /// use partoo_webhooks::{DesiredWebhook, EventType};
@@ -71,14 +71,10 @@ impl DesiredWebhook {
 
 impl fmt::Debug for DesiredWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let url = match self.url_is_secret {
-            true => Cow::Borrowed("[secret]"),
-            false => mask_query(&self.url),
-        };
         f.debug_struct("DesiredWebhook")
             .field("org_id", &self.org_id)
             .field("event_type", &self.event_type)
-            .field("url", &url)
+            .field("url", &shown_url(&self.url, self.url_is_secret))
             .field("custom_headers", &Redacted(&self.custom_headers))
             .field("url_is_secret", &self.url_is_secret)
             .finish()
@@ -86,12 +82,20 @@ impl fmt::Debug for DesiredWebhook {
 }
 
 /// Header names with `[redacted]` for each value.
-struct Redacted<'a>(&'a CustomHeaders);
+pub(crate) struct Redacted<'a>(pub(crate) &'a CustomHeaders);
 
 impl fmt::Debug for Redacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = self.0.iter().map(|(name, _)| (name, "[redacted]"));
         f.debug_map().entries(names).finish()
+    }
+}
+
+/// A URL as `Debug` shows it: query values masked, or not at all when secret.
+pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
+    match secret {
+        true => Cow::Borrowed("[secret]"),
+        false => Cow::Owned(masked(url)),
     }
 }
 
@@ -235,7 +239,8 @@ pub enum DesiredError {
 }
 
 /// Describes this error alone; the rule a header breaks is the `source()`.
-/// An event type unknown to this crate is shown through [`escape`].
+/// An event type unknown to this crate is shown escaped, as error messages
+/// show server text.
 impl fmt::Display for DesiredError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let shown = |event_type: &EventType| escape(event_type.as_str()).into_owned();

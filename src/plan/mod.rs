@@ -9,25 +9,27 @@
 //! prints them. `Plan`, `DesiredState`, `DesiredWebhook` and `DesiredError`
 //! are also at the crate root.
 //!
-//! A plan is printed, logged and stored as a CI artifact, so it holds no
-//! secret: no custom header value, only names (values are often
-//! credentials); URLs with every query value shown as `***`
-//! ([`text::mask_query`](crate::text::mask_query)); and no URL at all where
-//! the desired one [is secret](DesiredWebhook::url_is_secret), nor the
-//! account's URL it is compared with. Its other strings (event types, header
-//! names) are as sent: escape them for a terminal
-//! ([`text::escape`](crate::text::escape)).
+//! A plan holds the real values it compares, so that a program can act on
+//! it: the URLs and custom headers to write ([`Create`], [`UrlChange`]); the
+//! desired webhook of an [`Update`] is
+//! [`DesiredState::get`]`(org_id, &event_type)`. Its `Debug` hides what may
+//! be a secret (header values, URL query values, a URL read from the
+//! environment); anything else that prints a plan for people masks and
+//! escapes it there, as `partoo-webhooks diff` does. Its `Serialize` is a
+//! faithful export, secrets included.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::iter::FusedIterator;
 
 use serde::Serialize;
 
-use crate::text::mask_query;
+use crate::webhooks::masked;
 use crate::{CustomHeaders, EventType, WebhookItem};
 
 mod desired;
 
+use desired::{shown_url, Redacted};
 pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 
 /// What differs between desired webhooks and an account's, keyed by
@@ -53,7 +55,7 @@ pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 /// assert!(plan.creates.is_empty() && plan.deletes.is_empty() && !plan.is_empty());
 /// for change in plan.changes() {
 ///     if let Change::Update(update) = change {
-///         assert_eq!(update.url.as_ref().and_then(|url| url.live.as_deref()), Some("https://hooks.example.com/old"));
+///         assert_eq!(update.url.as_ref().map(|url| url.live.as_str()), Some("https://hooks.example.com/old"));
 ///     }
 /// }
 /// # Ok::<_, partoo_webhooks::DesiredError>(())
@@ -73,23 +75,26 @@ pub struct Plan {
     pub conflicts: Vec<Conflict>,
 }
 
-/// A webhook to create, from [`Plan::creates`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A webhook to create, from [`Plan::creates`]: what to write.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Create {
     /// Its organization.
     pub org_id: u64,
     /// Its event type.
     pub event_type: EventType,
-    /// Its URL, query values masked; `None` when it is secret (the URL itself
-    /// is in the desired webhook, as are the header values).
-    pub url: Option<String>,
-    /// The names of its custom headers (the values are in the desired webhook).
-    pub custom_headers: Vec<String>,
+    /// Its URL.
+    pub url: String,
+    /// Its custom headers, with their values.
+    pub custom_headers: CustomHeaders,
+    /// Whether the URL holds a secret
+    /// ([`DesiredWebhook::url_is_secret`]): not to be shown.
+    pub url_is_secret: bool,
 }
 
 /// A webhook to update, from [`Plan::updates`]: the fields that differ are
-/// set, the others are not (and are left out when serialized).
+/// set, the others are not (and are left out when serialized). What to write
+/// is the desired webhook, [`DesiredState::get`]`(org_id, &event_type)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Update {
@@ -107,25 +112,20 @@ pub struct Update {
     pub custom_headers: HeaderChanges,
 }
 
-/// A URL that differs, each shown with its query values masked; neither is
-/// shown (both `None`, `null` in JSON) when the desired URL is secret, as the
-/// account's URL would show the secret too, or an older one.
+/// A URL that differs: the account's and the desired one.
 ///
-/// Two URLs that differ only in a query value look the same once masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// When the desired URL [is secret](DesiredWebhook::url_is_secret), a
+/// program that shows the change should show neither: the account's URL
+/// would show the secret too, or an older one. `Debug` does so.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct UrlChange {
     /// The URL in the account.
-    pub live: Option<String>,
+    pub live: String,
     /// The URL desired.
-    pub desired: Option<String>,
-}
-
-impl UrlChange {
-    /// Whether the desired URL is secret, so that neither URL is shown.
-    pub fn is_secret(&self) -> bool {
-        self.desired.is_none()
-    }
+    pub desired: String,
+    /// Whether the desired URL holds a secret.
+    pub secret: bool,
 }
 
 /// The custom headers that differ, by name (compared without regard to ASCII
@@ -167,7 +167,7 @@ impl HeaderChanges {
 }
 
 /// A webhook to delete, from [`Plan::deletes`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Delete {
     /// The id of the webhook in the account.
@@ -176,7 +176,7 @@ pub struct Delete {
     pub org_id: u64,
     /// Its event type.
     pub event_type: EventType,
-    /// Its URL, query values masked.
+    /// Its URL.
     pub url: String,
 }
 
@@ -222,7 +222,7 @@ impl Plan {
                     id: item.id,
                     org_id: item.org_id,
                     event_type: item.event_type.clone(),
-                    url: mask_query(&item.url).into_owned(),
+                    url: item.url.clone(),
                 }),
                 items => plan.conflicts.push(conflict(items, false)),
             }
@@ -338,19 +338,17 @@ fn create(want: &DesiredWebhook) -> Create {
     Create {
         org_id: want.org_id,
         event_type: want.event_type.clone(),
-        url: shown_url(want),
-        custom_headers: want
-            .custom_headers
-            .iter()
-            .map(|(name, _)| name.to_owned())
-            .collect(),
+        url: want.url.clone(),
+        custom_headers: want.custom_headers.clone(),
+        url_is_secret: want.url_is_secret,
     }
 }
 
 fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
     let url = (item.url != want.url).then(|| UrlChange {
-        live: shown_url(want).map(|_| mask_query(&item.url).into_owned()),
-        desired: shown_url(want),
+        live: item.url.clone(),
+        desired: want.url.clone(),
+        secret: want.url_is_secret,
     });
     let custom_headers = HeaderChanges::between(item.custom_headers.as_ref(), &want.custom_headers);
     (url.is_some() || !custom_headers.is_empty()).then(|| Update {
@@ -362,9 +360,37 @@ fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
     })
 }
 
-/// The desired URL as a plan shows it: masked, or not at all when secret.
-fn shown_url(want: &DesiredWebhook) -> Option<String> {
-    (!want.url_is_secret).then(|| mask_query(&want.url).into_owned())
+impl fmt::Debug for Create {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Create")
+            .field("org_id", &self.org_id)
+            .field("event_type", &self.event_type)
+            .field("url", &shown_url(&self.url, self.url_is_secret))
+            .field("custom_headers", &Redacted(&self.custom_headers))
+            .field("url_is_secret", &self.url_is_secret)
+            .finish()
+    }
+}
+
+impl fmt::Debug for UrlChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UrlChange")
+            .field("live", &shown_url(&self.live, self.secret))
+            .field("desired", &shown_url(&self.desired, self.secret))
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Delete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delete")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .field("event_type", &self.event_type)
+            .field("url", &masked(&self.url))
+            .finish()
+    }
 }
 
 fn conflict(items: &[&WebhookItem], desired: bool) -> Conflict {

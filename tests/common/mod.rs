@@ -1,11 +1,9 @@
 //! Fixtures shared by the integration tests: a fake Partoo API on httpmock.
 #![allow(dead_code)] // each test file uses a different part
-pub mod cli;
 pub mod gate;
 pub mod raw;
 #[cfg(feature = "verify")]
 pub mod signing;
-pub mod temp;
 pub mod workers;
 
 use std::sync::{Arc, Mutex};

@@ -293,3 +293,54 @@ proptest! {
         prop_assert!(!run.stderr.contains("panicked"), "{:#?}", run);
     }
 }
+
+#[test]
+fn a_key_file_is_read_whole_so_a_second_key_far_into_it_is_refused() {
+    let (first, second) = (TestKey::new(1), TestKey::new(2));
+    // Past 64 KiB, where the file used to be cut, leaving the first key alone.
+    let filler = "a comment line that is not PEM\n".repeat(70_000 / 31);
+    let pem = TempFile::new(
+        "two-keys-far-apart.pem",
+        format!("{}{filler}{}", first.pem(), second.pem()),
+    );
+    let body = TempFile::new("two-keys-body", BODY);
+
+    let run = run(cli().args([
+        "verify",
+        "--public-key-file",
+        pem.arg(),
+        "--signature",
+        &first.sign(BODY),
+        body.arg(),
+    ]));
+
+    assert_run(&run, 2, "", "it holds more than one PEM block");
+    assert!(
+        run.stderr.contains("cannot use the public key file"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn a_key_file_over_the_limit_is_refused_as_too_large_naming_the_limit() {
+    let key = TestKey::new(1);
+    let pem = TempFile::new(
+        "too-large.pem",
+        format!("{}{}", key.pem(), "x".repeat(1024 * 1024)),
+    );
+
+    let run = run(cli().args([
+        "verify",
+        "--public-key-file",
+        pem.arg(),
+        "--signature",
+        &key.sign(BODY),
+    ]));
+
+    assert_run(
+        &run,
+        2,
+        "",
+        &format!("the public key file {} is larger than 1 MiB", pem.arg()),
+    );
+}

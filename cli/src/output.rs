@@ -4,8 +4,9 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use partoo_webhooks::text::{escape, mask_query};
 use partoo_webhooks::WebhookItem;
+
+use crate::text::{escape, mask_query};
 
 /// How webhooks are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,11 +8,12 @@ use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 
-use partoo_webhooks::plan::{Change, UrlChange};
-use partoo_webhooks::text::{escape, needs_escape};
-use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, Plan};
+use partoo_webhooks::plan::{Change, Conflict, Create, Delete, HeaderChanges, Update};
+use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
 use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
+
+use crate::text::{escape, mask_query, needs_escape};
 
 /// A desired-state file holds a few hundred webhooks at most; the cap keeps a
 /// wrong path (a log, a device) from being read whole.
@@ -164,14 +165,21 @@ fn read_variable(variable: &str) -> Result<String, Unresolved> {
 }
 
 /// Writes the plan: one line per difference in the order of
-/// [`Plan::changes`], or one JSON document. Both are read by people in CI logs, so the server's text is
+/// [`Plan::changes`], or one JSON document. Both are read by people in CI
+/// logs, so both show the plan as [`ShownPlan`] masks it, and the server's text is
 /// escaped: in the lines by the one rule, in JSON with JSON's own `\u`
 /// escapes, which parse back to the same text.
 pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Result<()> {
     match format {
         DiffFormat::Json => {
+            let shown = ShownPlan {
+                creates: plan.creates.iter().map(shown_create).collect(),
+                updates: plan.updates.iter().map(shown_update).collect(),
+                deletes: plan.deletes.iter().map(shown_delete).collect(),
+                conflicts: &plan.conflicts,
+            };
             let formatter = EscapingFormatter(PrettyFormatter::new());
-            plan.serialize(&mut serde_json::Serializer::with_formatter(
+            shown.serialize(&mut serde_json::Serializer::with_formatter(
                 &mut *out, formatter,
             ))?;
             out.write_all(b"\n")?;
@@ -183,6 +191,91 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
         }
     }
     out.flush()
+}
+
+/// The plan as `diff` shows it, in JSON and in its lines: custom headers by
+/// name only, URLs through [`shown_url`], and no URL where the desired one is
+/// secret (nor the account's URL it is compared with).
+#[derive(Serialize)]
+struct ShownPlan<'a> {
+    creates: Vec<ShownCreate<'a>>,
+    updates: Vec<ShownUpdate<'a>>,
+    deletes: Vec<ShownDelete<'a>>,
+    conflicts: &'a [Conflict],
+}
+
+#[derive(Serialize)]
+struct ShownCreate<'a> {
+    org_id: u64,
+    event_type: &'a EventType,
+    url: Option<String>,
+    custom_headers: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ShownUpdate<'a> {
+    id: u64,
+    org_id: u64,
+    event_type: &'a EventType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<ShownUrls>,
+    #[serde(skip_serializing_if = "HeaderChanges::is_empty")]
+    custom_headers: &'a HeaderChanges,
+}
+
+/// Both `None` when the desired URL is secret.
+#[derive(Serialize)]
+struct ShownUrls {
+    live: Option<String>,
+    desired: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ShownDelete<'a> {
+    id: u64,
+    org_id: u64,
+    event_type: &'a EventType,
+    url: String,
+}
+
+/// The one masking of a URL printed for people.
+fn shown_url(url: &str) -> String {
+    mask_query(url).into_owned()
+}
+
+fn shown_create(create: &Create) -> ShownCreate<'_> {
+    ShownCreate {
+        org_id: create.org_id,
+        event_type: &create.event_type,
+        url: (!create.url_is_secret).then(|| shown_url(&create.url)),
+        custom_headers: create.custom_headers.iter().map(|(name, _)| name).collect(),
+    }
+}
+
+fn shown_update(update: &Update) -> ShownUpdate<'_> {
+    let url = update.url.as_ref().map(|url| {
+        let shown = |text| (!url.secret).then(|| shown_url(text));
+        ShownUrls {
+            live: shown(&url.live),
+            desired: shown(&url.desired),
+        }
+    });
+    ShownUpdate {
+        id: update.id,
+        org_id: update.org_id,
+        event_type: &update.event_type,
+        url,
+        custom_headers: &update.custom_headers,
+    }
+}
+
+fn shown_delete(delete: &Delete) -> ShownDelete<'_> {
+    ShownDelete {
+        id: delete.id,
+        org_id: delete.org_id,
+        event_type: &delete.event_type,
+        url: shown_url(&delete.url),
+    }
 }
 
 /// serde_json's pretty printer, with every character that
@@ -252,6 +345,7 @@ fn line(change: Change<'_>) -> String {
     let (org_id, event_type) = (change.org_id(), change.event_type().as_str());
     match change {
         Change::Create(create) => {
+            let create = shown_create(create);
             let url = create.url.as_deref().unwrap_or(SECRET_URL);
             let mut line = format!("+ {org_id} {event_type}: url {url}");
             if !create.custom_headers.is_empty() {
@@ -261,23 +355,23 @@ fn line(change: Change<'_>) -> String {
         }
         Change::Delete(delete) => format!(
             "- {org_id} {event_type}: id {}; url {}",
-            delete.id, delete.url
+            delete.id,
+            shown_delete(delete).url
         ),
         Change::Update(update) => {
             let mut line = format!("~ {org_id} {event_type}: id {}", update.id);
-            match &update.url {
-                Some(url) if url.is_secret() => line += &format!("; url differs {SECRET_URL}"),
-                Some(UrlChange {
+            match shown_update(update).url {
+                Some(ShownUrls {
                     live: Some(live),
                     desired: Some(desired),
-                    ..
                 }) => {
                     line += &format!("; url {live} -> {desired}");
                     if live == desired {
                         line += " (in a query value)";
                     }
                 }
-                _ => {}
+                Some(_) => line += &format!("; url differs {SECRET_URL}"),
+                None => {}
             }
             let headers = &update.custom_headers;
             for (names, change) in [

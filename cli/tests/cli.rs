@@ -318,7 +318,7 @@ fn per_page_0_exits_2_before_any_request() {
     assert_eq!(run.status, 2);
     assert_eq!(
         run.stderr,
-        "partoo-webhooks: invalid --per-page 0: expected between 1 and 100\n\
+        "partoo-webhooks: invalid --per-page: expected between 1 and 100\n\
          Try 'partoo-webhooks --help' for more information.\n"
     );
     mock.assert_calls(0);
@@ -350,7 +350,7 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
             "--sandbox and --base-url cannot be used together",
         ),
         (&["--limit", "0"], "--limit must be 1 or more"),
-        (&["--page", "0"], "invalid --page 0: expected 1 or more"),
+        (&["--page", "0"], "invalid --page: expected 1 or more"),
         (
             &["--per-page", "ten"],
             "invalid --per-page: expected a whole number",
@@ -905,4 +905,94 @@ fn a_listing_short_of_its_count_prints_everything_then_exits_1() {
          the account may have changed during the listing: run the command again\n"
     );
     pages.iter().for_each(|mock| mock.assert_calls(1));
+}
+
+/// A build without the `verify` feature keeps the command's name, and
+/// refuses it as a usage error that says why.
+#[cfg(not(feature = "verify"))]
+#[test]
+fn without_the_verify_feature_verify_is_a_usage_error() {
+    let run = run(cli().args(["verify", "--signature", "c2ln"]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: this partoo-webhooks was built without the `verify` feature, \
+         which the verify command needs\n\
+         Try 'partoo-webhooks --help' for more information.\n"
+    );
+}
+
+/// `command` run with its standard output closed (`>&-`), through `sh`: the
+/// standard library offers no closed descriptor to a child.
+fn with_stdout_closed(command: &Command) -> Command {
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(r#"exec "$0" "$@" >&-"#)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    shell.stdin(Stdio::null());
+    shell
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_standard_output_exits_1_with_a_message_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+
+    for args in [&["--format", "jsonl"][..], &["--format", "table"][..]] {
+        let run = run(&mut with_stdout_closed(&list(&server, args)));
+
+        assert_eq!((run.status, run.stdout.as_str()), (1, ""), "{run:#?}");
+        assert!(
+            run.stderr
+                .starts_with("partoo-webhooks: cannot write to standard output: "),
+            "{run:#?}"
+        );
+    }
+    let version = run(&mut with_stdout_closed(cli().arg("--version")));
+    assert_eq!(version.status, 1, "{version:#?}");
+    mock.assert_calls(0);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failing_standard_output_exits_1_with_a_message() {
+    let server = MockServer::start();
+    let mock = mock_page(&server, 1, page(1, 1, 2, [1, 2]));
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+
+    let run = run(list(&server, &["--format", "jsonl"]).stdout(full));
+
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("partoo-webhooks: cannot write to standard output: "),
+        "{run:#?}"
+    );
+    mock.assert_calls(1);
+}
+
+#[cfg(unix)]
+#[test]
+fn standard_output_sent_to_dev_null_is_a_success() {
+    let server = MockServer::start();
+    let mock = mock_page(&server, 1, page(1, 1, 2, [1, 2]));
+    let null = std::fs::File::create("/dev/null").expect("/dev/null");
+
+    let run = run(list(&server, &["--format", "jsonl"]).stdout(null));
+
+    assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
+    mock.assert_calls(1);
 }

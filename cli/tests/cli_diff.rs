@@ -526,8 +526,8 @@ fn usage_errors_exit_2_before_any_request_without_repeating_arguments() {
             "diff takes one desired-state file; remove the extra argument",
         ),
         (
-            vec!["diff", "--base-url", &url, "--format", "yaml", path],
-            "invalid --format 'yaml': expected text or json",
+            vec!["diff", "--base-url", &url, "--format", pasted, path],
+            "invalid --format: expected text or json",
         ),
         (
             vec!["diff", "--base-url", &url, "--sandbox", path],
@@ -535,7 +535,7 @@ fn usage_errors_exit_2_before_any_request_without_repeating_arguments() {
         ),
         (
             vec!["diff", "--base-url", &url, "--per-page", "0", path],
-            "invalid --per-page 0: expected between 1 and 100",
+            "invalid --per-page: expected between 1 and 100",
         ),
     ];
     for (args, message) in cases {

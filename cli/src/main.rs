@@ -8,6 +8,7 @@ mod args;
 mod diff;
 mod help;
 mod output;
+mod text;
 #[cfg_attr(not(feature = "verify"), path = "verify_unavailable.rs")]
 mod verify;
 
@@ -17,7 +18,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use partoo_webhooks::{text, Client, Error, ListWebhooks, Plan, SANDBOX_URL};
+use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
 
 use crate::args::{Command, Connection, DiffArgs, ListArgs, UsageError};
 use crate::output::{Format, Printer};
@@ -84,7 +85,7 @@ fn run() -> Result<u8, Failure> {
 }
 
 fn print(text: &str) -> Result<(), Failure> {
-    let mut stdout = io::stdout().lock();
+    let mut stdout = stdout()?;
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
@@ -106,6 +107,7 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
         request = request.limit(limit);
     }
     let mut pages = request.prefetch(list.prefetch.unwrap_or(0)).pages();
+    let stdout = stdout()?;
 
     let format = list.format.unwrap_or(if io::stdout().is_terminal() {
         Format::Table
@@ -114,7 +116,7 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
     });
     // Room for a whole page of 100 webhooks (about 30 KiB of jsonl), so that
     // a page goes out in one write when it is flushed.
-    let stdout = BufWriter::with_capacity(PAGE_OUTPUT_BUFFER, io::stdout().lock());
+    let stdout = BufWriter::with_capacity(PAGE_OUTPUT_BUFFER, stdout);
     let mut printer = Printer::new(stdout, format);
     let mut progress = Progress::new(io::stderr().is_terminal());
     loop {
@@ -151,7 +153,7 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
         .map_err(|error| listing_failure(error, &key_source))?;
     let plan = Plan::new(&desired, &live);
 
-    let mut stdout = BufWriter::new(io::stdout().lock());
+    let mut stdout = BufWriter::new(stdout()?);
     diff::print(&mut stdout, &plan, diff.format).or_else(output_failure)?;
     say(&diff::summary(&plan, desired.webhooks().len(), live.len()));
     Ok(if plan.is_empty() { 0 } else { DIFFERENCES })
@@ -231,21 +233,17 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
     if let Some(retries) = connection.retries {
         builder = builder.max_retries(retries);
     }
-    builder.build().map_err(|error| match error {
-        Error::InvalidApiKey { reason, .. } => {
+    builder.build().map_err(|error| match known(&error) {
+        Known::ApiKey(reason) => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
         }
-        Error::InvalidSetting {
-            name: "root certificates",
-            reason,
-            ..
-        } => {
+        Known::RootCerts(reason) => {
             let source = ca_bundle
                 .as_ref()
                 .map_or("the CA file", |(_, source)| source);
             Failure::Config(format!("cannot use {source}: {reason}"))
         }
-        error => Failure::Config(error.to_string()),
+        _ => Failure::Config(error.to_string()),
     })
 }
 
@@ -282,44 +280,80 @@ fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>
     Ok(Some((pem, source)))
 }
 
+/// What the tool makes of an error of the library: the one place that
+/// names its variants. The rest reads this, `status()` and `Display`.
+enum Known<'a> {
+    /// The key cannot be sent, and why (never the key).
+    ApiKey(&'a str),
+    /// The CA certificates given cannot be used, and why.
+    RootCerts(&'a str),
+    /// A parameter of the listing is out of range: its name (`per_page`)
+    /// and what it accepts.
+    Parameter(&'a str, &'a str),
+    /// A whole listing ended with `listed` webhooks for a `count`.
+    CountMismatch {
+        listed: u64,
+        count: u64,
+    },
+    NoConsistentSnapshot,
+    TooManyItems,
+    Certificate,
+    Other,
+}
+
+fn known(error: &Error) -> Known<'_> {
+    match error {
+        Error::InvalidApiKey { reason, .. } => Known::ApiKey(reason),
+        Error::InvalidSetting {
+            name: "root certificates",
+            reason,
+            ..
+        } => Known::RootCerts(reason),
+        Error::InvalidSetting { name, reason, .. } => Known::Parameter(name, reason),
+        &Error::CountMismatch { listed, count, .. } => Known::CountMismatch { listed, count },
+        Error::NoConsistentSnapshot { .. } => Known::NoConsistentSnapshot,
+        Error::TooManyItems { .. } => Known::TooManyItems,
+        Error::Connection { .. } if with_causes(error).contains("certificate") => {
+            Known::Certificate
+        }
+        _ => Known::Other,
+    }
+}
+
 fn listing_failure(error: Error, key_source: &str) -> Failure {
-    if let Error::InvalidSetting { name, reason, .. } = &error {
-        let flag = name.replace('_', "-");
-        return Failure::Usage(format!("invalid --{flag}: {reason}"));
-    }
-    if let Error::CountMismatch { listed, count, .. } = error {
-        // The library's advice names its API; this is the command's.
-        let what = match listed < count {
-            true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
-            false => format!("{listed} webhooks were listed for a count of {count}"),
-        };
-        return Failure::Failed(format!(
-            "{what} (all printed); the account may have changed during the listing: \
-             run the command again"
-        ));
-    }
-    let fix = match error.status() {
-        Some(401) => format!("; check the API key in {key_source}"),
-        Some(403) => "; the key's user may not list these webhooks \
-                      (a PROVIDER user's key needs --org-id)"
+    let fix = match (known(&error), error.status()) {
+        (Known::Parameter(name, expected), _) => {
+            let flag = name.replace('_', "-");
+            return Failure::Usage(format!("invalid --{flag}: {expected}"));
+        }
+        (Known::CountMismatch { listed, count }, _) => {
+            // The library's advice names its API; this is the command's.
+            let what = match listed < count {
+                true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
+                false => format!("{listed} webhooks were listed for a count of {count}"),
+            };
+            return Failure::Failed(format!(
+                "{what} (all printed); the account may have changed during the listing: \
+                 run the command again"
+            ));
+        }
+        (_, Some(401)) => format!("; check the API key in {key_source}"),
+        (_, Some(403)) => "; the key's user may not list these webhooks \
+                           (a PROVIDER user's key needs --org-id)"
             .to_owned(),
-        Some(429) => "; Partoo allows 300 requests per minute per organization: \
-                      try again later, or with a lower --prefetch"
+        (_, Some(429)) => "; Partoo allows 300 requests per minute per organization: \
+                           try again later, or with a lower --prefetch"
             .to_owned(),
-        _ if matches!(error, Error::NoConsistentSnapshot { .. }) => {
+        (Known::NoConsistentSnapshot, _) => {
             "; try again when the webhooks are not being changed".to_owned()
         }
-        _ if matches!(error, Error::TooManyItems { .. }) => {
+        (Known::TooManyItems, _) => {
             "; if the account really holds that many, raise the limit with --max-webhooks N"
                 .to_owned()
         }
-        _ if matches!(error, Error::Connection { .. })
-            && with_causes(&error).contains("certificate") =>
-        {
-            "; if a TLS-inspecting proxy or a private CA signs it, pass that CA's \
-             certificate with --ca-file or SSL_CERT_FILE"
-                .to_owned()
-        }
+        (Known::Certificate, _) => "; if a TLS-inspecting proxy or a private CA signs it, \
+                                    pass that CA's certificate with --ca-file or SSL_CERT_FILE"
+            .to_owned(),
         _ => String::new(),
     };
     Failure::Failed(format!("{}{fix}", with_causes(&error)))
@@ -345,6 +379,37 @@ fn output_failure(error: io::Error) -> Result<(), Failure> {
         _ => Err(Failure::Failed(format!(
             "cannot write to standard output: {error}"
         ))),
+    }
+}
+
+/// Standard output, or why it cannot be written: found before anything is
+/// requested or written, as a closed one (`>&-`) fails no write.
+fn stdout() -> Result<io::StdoutLock<'static>, Failure> {
+    #[cfg(unix)]
+    if stdout_was_closed() {
+        return Err(Failure::Failed(
+            "cannot write to standard output: it is closed".to_owned(),
+        ));
+    }
+    Ok(io::stdout().lock())
+}
+
+/// Whether standard output was closed when the program started. Rust's
+/// runtime puts `/dev/null` in the place of a closed one, opened to read and
+/// write; a shell's `> /dev/null` opens it to write only, so reading tells
+/// them apart.
+#[cfg(unix)]
+fn stdout_was_closed() -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(fd) = std::os::fd::AsFd::as_fd(&io::stdout()).try_clone_to_owned() else {
+        return true;
+    };
+    let mut out = File::from(fd);
+    match (out.metadata(), std::fs::metadata("/dev/null")) {
+        (Ok(out_meta), Ok(null)) if out_meta.file_type().is_char_device() => {
+            out_meta.rdev() == null.rdev() && out.read(&mut [0; 1]).is_ok()
+        }
+        _ => false,
     }
 }
 

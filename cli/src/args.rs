@@ -266,10 +266,9 @@ impl Options for DiffOptions {
         let name = opt.name;
         match name {
             "--format" => {
-                let value = text(name, opt.value()?)?;
-                let format = value.parse().map_err(|_| {
-                    usage(format!("invalid {name} '{value}': expected text or json"))
-                })?;
+                let format = text(name, opt.value()?)?
+                    .parse()
+                    .map_err(|_| usage(format!("invalid {name}: expected text or json")))?;
                 set(&mut self.format, name, format)?;
             }
             "--max-webhooks" => {

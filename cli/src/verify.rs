@@ -31,8 +31,9 @@ invalid key file, or an unreadable body (nothing was verified).
 ";
 
 /// A public key file holds about 120 bytes; the cap keeps a wrong path (a
-/// log, a device) from being read whole.
-const KEY_FILE_LIMIT: u64 = 64 * 1024;
+/// log, a device) from being read whole. A file is read whole up to it, and
+/// refused past it: never cut, which could drop a second key.
+const KEY_FILE_LIMIT: u64 = 1024 * 1024;
 /// Deliveries are a few KiB.
 const BODY_LIMIT: u64 = 16 * 1024 * 1024;
 
@@ -150,7 +151,7 @@ pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
     match verifier.verify_delivery(&body, Some(&args.signature)) {
         Ok(delivery) => {
             // Scripts read it; a type with control characters cannot break the line.
-            let event_type = partoo_webhooks::text::escape(delivery.event_type().as_str());
+            let event_type = crate::text::escape(delivery.event_type().as_str());
             crate::print(&format!("{event_type}\n"))?;
         }
         Err(DeliveryError::Signature(error)) => {
@@ -172,34 +173,51 @@ pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
 
 fn key_file(path: &Path) -> Result<Verifier, Failure> {
     let source = format!("the public key file {}", path.display());
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|file| file.take(KEY_FILE_LIMIT).read_to_end(&mut bytes))
-        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
+    let bytes = read_limited(
+        File::open(path),
+        KEY_FILE_LIMIT,
+        &source,
+        "a key is 120 bytes",
+    )?;
     let pem = String::from_utf8(bytes)
         .map_err(|_| Failure::Config(format!("{source} is not text: expected a PEM file")))?;
     Verifier::from_pem(&pem).map_err(|e| Failure::Config(format!("cannot use {source}: {e}")))
 }
 
 fn read_body(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
-    let (source, read): (String, io::Result<Box<dyn Read>>) = match path {
-        Some(path) => (
-            format!("the body file {}", path.display()),
-            File::open(path).map(|file| Box::new(file) as Box<dyn Read>),
+    match path {
+        Some(path) => read_limited(
+            File::open(path),
+            BODY_LIMIT,
+            &format!("the body file {}", path.display()),
+            "a delivery is a few KiB",
         ),
-        None => (
-            "standard input".to_owned(),
-            Ok(Box::new(io::stdin().lock())),
+        None => read_limited(
+            Ok(io::stdin().lock()),
+            BODY_LIMIT,
+            "standard input",
+            "a delivery is a few KiB",
         ),
-    };
-    let mut body = Vec::new();
-    read.and_then(|reader| reader.take(BODY_LIMIT + 1).read_to_end(&mut body))
+    }
+}
+
+/// Reads `source` whole, or refuses it when larger than `limit` (whole MiB),
+/// saying `what_fits`: never cut.
+fn read_limited(
+    reader: io::Result<impl Read>,
+    limit: u64,
+    source: &str,
+    what_fits: &str,
+) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    reader
+        .and_then(|reader| reader.take(limit + 1).read_to_end(&mut bytes))
         .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
-    if body.len() as u64 > BODY_LIMIT {
+    if bytes.len() as u64 > limit {
         return Err(Failure::Config(format!(
-            "{source} is larger than {} MiB; a delivery is a few KiB",
-            BODY_LIMIT >> 20
+            "{source} is larger than {} MiB; {what_fits}",
+            limit >> 20
         )));
     }
-    Ok(body)
+    Ok(bytes)
 }
