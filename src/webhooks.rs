@@ -361,6 +361,9 @@ impl IntoIterator for ListWebhooks {
 /// A URL as `Debug` shows it: every query value as `***` (names kept) and
 /// credentials as `***@`, which is where secrets of a webhook URL usually are.
 pub(crate) fn masked(url: &str) -> String {
+    let (url, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(u, f)| (u, Some(f)));
     let (base, query) = url
         .split_once('?')
         .map_or((url, None), |(b, q)| (b, Some(q)));
@@ -377,7 +380,10 @@ pub(crate) fn masked(url: &str) -> String {
         });
         shown = format!("{shown}?{}", values.collect::<Vec<_>>().join("&"));
     }
-    shown
+    match fragment {
+        Some(fragment) => format!("{shown}#{fragment}"),
+        None => shown,
+    }
 }
 
 #[cfg(test)]

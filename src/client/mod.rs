@@ -243,6 +243,12 @@ impl Client {
         let status = response.status().as_u16();
         if (200..=299).contains(&status) {
             let limit = inner.config.max_body_size;
+            // Refused unread when announced larger: reading would only wait
+            // for what a slow server sends, and then time out and retry.
+            if response.body().content_length().is_some_and(|n| n > limit) {
+                let error = ureq::Error::BodyExceedsLimit(limit);
+                return Err(failed(self.transport_error(error)));
+            }
             let bytes = response.body_mut().with_config().limit(limit).read_to_vec();
             let bytes = bytes.map_err(|e| failed(self.transport_error(e)))?;
             return serde_json::from_slice(&bytes).map_err(|source| {
@@ -253,9 +259,10 @@ impl Client {
                 })
             });
         }
-        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
-        let retry_after = header("retry-after").and_then(parse_retry_after);
-        let location = header("location").map(|l| format!("to {}", self.clean(l.as_bytes())));
+        let header = |name| response.headers().get(name).map(|v| v.as_bytes());
+        let retry_after =
+            header("retry-after").and_then(|v| parse_retry_after(std::str::from_utf8(v).ok()?));
+        let location = header("location").map(|l| format!("to {}", self.clean(l)));
         if let (429 | 503, Some(wait)) = (status, retry_after) {
             if wait <= inner.config.max_retry_after {
                 inner.backoff.defer(arrived, wait);
