@@ -268,7 +268,7 @@
 #![deny(missing_docs)]
 
 mod client;
-mod custom_headers;
+
 #[cfg(feature = "verify")]
 pub mod delivery;
 mod error;
@@ -278,12 +278,14 @@ pub mod plan;
 mod webhooks;
 
 pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
-pub use custom_headers::{CustomHeaderError, CustomHeaders};
 pub use error::{Cause, Error};
 pub use open_enum::UnknownValue;
 pub use pages::{Items, Page, Pages, MAX_PREFETCH};
 pub use plan::{DesiredError, DesiredState, DesiredWebhook, Plan};
-pub use webhooks::{EventType, ListWebhooks, WebhookItem};
+pub use webhooks::{CustomHeaderError, CustomHeaders};
+pub use webhooks::{
+    EventType, ListWebhooks, NewWebhook, WebhookItem, WebhookRequest, WebhookUpdate,
+};
 
 /// The README's examples, compiled by `cargo test` so that they cannot drift.
 #[cfg(doctest)]

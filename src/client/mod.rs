@@ -8,7 +8,7 @@
 
 use std::env::VarError;
 use std::fmt;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use ureq::http::{HeaderValue, Method, Request, Uri};
 use ureq::{Agent, Body};
 
-use crate::error::{Cause, Error};
+use crate::error::{Cause, CertificateRefused, Error};
 use builder::Config;
 use retry::{after, ceiling, jittered, parse_retry_after, Backoff};
 
@@ -163,10 +163,11 @@ impl Client {
     /// Sends `method target` (a path and query under the base URL) with an
     /// optional JSON body, and decodes the JSON answer, retrying as configured.
     ///
-    /// A read (`GET`) is retried after any retryable error. Any other method
-    /// is retried only after a 429, which Partoo sends before acting on the
-    /// request: a write whose answer was lost may have been applied, and is
-    /// never sent again from here.
+    /// A read (`GET`) is retried after any retryable error. A write only when
+    /// it cannot have been applied: after a 429, which Partoo sends before
+    /// acting on a request, or a connection refused before anything was sent.
+    /// A write whose answer was lost (a timeout, a reset, a 5xx) may have been
+    /// applied, and is never sent again from here: read the account to learn.
     pub(crate) fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -177,7 +178,7 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (error, at) = match self.attempt(&method, target, body) {
+            let (error, at, unsent) = match self.attempt(&method, target, body) {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
@@ -185,7 +186,7 @@ impl Client {
                 Error::Status { retry_after, .. } => *retry_after,
                 _ => None,
             };
-            let safe = method == Method::GET || error.status() == Some(429);
+            let safe = method == Method::GET || unsent || error.status() == Some(429);
             // A long Retry-After is the caller's to decide on, not a sleeping build's.
             if !(safe && error.is_retryable()) || retry_after > Some(config.max_retry_after) {
                 return Err(error);
@@ -210,13 +211,14 @@ impl Client {
         }
     }
 
-    /// One attempt, after the shared back-off: the error and when it came.
+    /// One attempt, after the shared back-off: the error, when it came, and
+    /// whether the request certainly never left (a refused connection).
     fn attempt<T: DeserializeOwned>(
         &self,
         method: &Method,
         target: &str,
         body: Option<&[u8]>,
-    ) -> Result<T, (Error, Instant)> {
+    ) -> Result<T, (Error, Instant, bool)> {
         let inner = &self.inner;
         inner.backoff.wait(None);
         let started = Instant::now();
@@ -231,7 +233,7 @@ impl Client {
                 .map(|request| inner.agent.run(request)),
             None => request.body(()).map(|request| inner.agent.run(request)),
         };
-        let failed = |error| (error, Instant::now());
+        let failed = |error| (error, Instant::now(), false);
         let result = result.map_err(|e| failed(connection(e.into())))?;
         let arrived = Instant::now();
         log::debug!(
@@ -239,7 +241,11 @@ impl Client {
             result.as_ref().map_or(0, |r| r.status().as_u16()),
             arrived.duration_since(started).as_millis()
         );
-        let mut response = result.map_err(|e| failed(self.transport_error(e)))?;
+        let mut response = result.map_err(|e| {
+            let refused =
+                matches!(&e, ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused);
+            (self.transport_error(e), Instant::now(), refused)
+        })?;
         let status = response.status().as_u16();
         if (200..=299).contains(&status) {
             let limit = inner.config.max_body_size;
@@ -277,6 +283,7 @@ impl Client {
                 retry_after,
             },
             arrived,
+            false,
         ))
     }
 
@@ -291,6 +298,9 @@ impl Client {
                 excerpt: String::new(),
                 source: error.into(),
             },
+            error if tls::is_certificate_error(&error) => {
+                connection(Box::new(CertificateRefused(error.into())))
+            }
             error => connection(self.clean_cause(error)),
         }
     }
