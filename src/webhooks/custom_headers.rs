@@ -41,29 +41,26 @@ pub struct CustomHeaders(Vec<(String, String)>);
 
 impl PartialEq for CustomHeaders {
     fn eq(&self, other: &Self) -> bool {
-        let same = |(a, x): &(String, String), (b, y): &(String, String)| {
+        let same = |(a, x): &&(String, String), (b, y): &&(String, String)| {
             a.eq_ignore_ascii_case(b) && x == y
         };
-        if self.0.len() != other.0.len() {
-            return false;
-        }
-        // Usually both came in one order: then nothing is sorted.
-        if self.0.iter().zip(&other.0).all(|(a, b)| same(a, b)) {
-            return true;
-        }
-        let (mine, theirs) = (self.by_name(), other.by_name());
-        mine.into_iter().zip(theirs).all(|(a, b)| same(a, b))
+        self.0.len() == other.0.len()
+            && self
+                .by_name()
+                .iter()
+                .zip(&other.by_name())
+                .all(|(a, b)| same(a, b))
     }
 }
 
 impl Eq for CustomHeaders {}
 
 impl CustomHeaders {
-    /// The headers sorted by name without regard to ASCII case; the values of
-    /// a name that comes more than once keep their order (a stable sort).
+    /// The headers sorted by name without regard to ASCII case, a repeated
+    /// name's values in their order.
     fn by_name(&self) -> Vec<&(String, String)> {
         let mut sorted: Vec<&(String, String)> = self.0.iter().collect();
-        sorted.sort_by(|(a, _), (b, _)| folded(a).cmp(folded(b)));
+        sorted.sort_by_cached_key(|(name, _)| name.to_ascii_lowercase());
         sorted
     }
 }
@@ -264,11 +261,6 @@ impl CustomHeaders {
         }
         Ok(())
     }
-}
-
-/// A name's bytes, ASCII letters in lower case: the order of names in HTTP.
-fn folded(name: &str) -> impl Iterator<Item = u8> + '_ {
-    name.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 fn check(name: &str, value: &str) -> Result<(), CustomHeaderError> {
