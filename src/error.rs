@@ -45,7 +45,7 @@ pub enum Error {
     InvalidSetting {
         /// The setting, e.g. `per_page`.
         name: &'static str,
-        /// Why it was refused, e.g. `expected between 1 and 100, got 0`.
+        /// Why it was refused, e.g. `expected between 1 and 100` (never the value given).
         reason: String,
     },
     /// The server answered with a status other than 2xx: 401 (the key is
@@ -153,6 +153,24 @@ pub enum Error {
 /// The underlying cause of an error, reachable through `source()`.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// The cause of an [`Error::Connection`] whose TLS certificate the client
+/// refused, before anything was sent: trying again cannot mend it, so it is
+/// not retried. Its own cause is the TLS library's reason.
+#[derive(Debug)]
+pub(crate) struct CertificateRefused(pub(crate) Cause);
+
+impl fmt::Display for CertificateRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the server's TLS certificate was refused")
+    }
+}
+
+impl std::error::Error for CertificateRefused {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.0.as_ref())
+    }
+}
+
 impl Error {
     /// The HTTP status, for [`Error::Status`] (also behind [`Error::RetriesExhausted`]).
     pub fn status(&self) -> Option<u16> {
@@ -187,10 +205,11 @@ impl Error {
     }
 
     /// Whether the same read may succeed later: a 429, a 500, 502, 503 or
-    /// 504, a timeout or a connection failure.
+    /// 504, a timeout or a connection failure (but a refused certificate).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Timeout { .. } | Error::Connection { .. } => true,
+            Error::Timeout { .. } => true,
+            Error::Connection { source, .. } => !source.is::<CertificateRefused>(),
             Error::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             Error::RetriesExhausted { last, .. } => last.is_retryable(),
             _ => false,

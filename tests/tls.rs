@@ -37,6 +37,17 @@ mod with_tls {
             .timeout(Duration::from_secs(5))
     }
 
+    /// The error and its causes, as `anyhow` prints them.
+    fn with_causes(error: &Error) -> String {
+        let mut text = error.to_string();
+        let mut cause = std::error::Error::source(error);
+        while let Some(inner) = cause {
+            text = format!("{text}: {inner}");
+            cause = inner.source();
+        }
+        text
+    }
+
     fn ids(client: &Client) -> Result<Vec<u64>, Error> {
         client
             .list_webhooks()
@@ -52,19 +63,16 @@ mod with_tls {
 
         let error = failure(client.list_webhooks().send());
 
-        match &error {
-            Error::Certificate { page: 1, host, .. } if host == "localhost" => {}
-            other => panic!("expected a certificate error, got {other:?}"),
-        }
-        assert_eq!(
-            error.to_string(),
-            "the TLS certificate of localhost was refused during the request for page 1"
-        );
+        // Error::Certificate was merged into Error::Connection (issue 21): the
+        // certificate is named by the source chain, the TLS library's reason.
         assert!(
-            std::error::Error::source(&error).is_some(),
-            "the TLS reason"
+            matches!(error, Error::Connection { page: Some(1), .. }),
+            "{error:?}"
         );
-        assert!(!error.is_retryable());
+        assert_eq!(error.to_string(), "the connection failed on page 1");
+        let text = with_causes(&error);
+        assert!(text.to_lowercase().contains("certificate"), "{text}");
+        assert!(!error.is_retryable(), "{error:?}");
         // One handshake, not retried, and no HTTP request: the key never left.
         assert_eq!(server.connections(), 1);
         assert_eq!(server.requests().len(), 0);
@@ -99,7 +107,9 @@ mod with_tls {
 
         let error = failure(client.list_webhooks().send());
 
-        assert!(matches!(error, Error::Certificate { .. }), "{error:?}");
+        assert!(matches!(error, Error::Connection { .. }), "{error:?}");
+        let text = with_causes(&error);
+        assert!(text.to_lowercase().contains("certificate"), "{text}");
         assert_eq!((server.connections(), server.requests().len()), (1, 0));
     }
 
@@ -130,13 +140,20 @@ mod with_tls {
                     .replace_root_certs_pem(pem)
                     .build(),
             );
-            match &error {
-                Error::InvalidRootCerts { reason: actual, .. } => {
-                    assert!(actual.starts_with(reason), "{pem:?}: {actual:?}")
-                }
-                other => panic!("{pem:?}: expected InvalidRootCerts, got {other:?}"),
-            }
-            assert!(error.to_string().starts_with("invalid root certificates: "));
+            // Error::InvalidRootCerts was merged into Error::InvalidSetting (issue 21).
+            let Error::InvalidSetting {
+                name: "root certificates",
+                reason: actual,
+                ..
+            } = &error
+            else {
+                panic!("{pem:?}: expected InvalidSetting, got {error:?}");
+            };
+            assert!(actual.starts_with(reason), "{pem:?}: {actual:?}");
+            assert_eq!(
+                error.to_string(),
+                format!("invalid root certificates: {actual}")
+            );
         }
     }
 }

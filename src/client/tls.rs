@@ -136,9 +136,50 @@ fn is_der_sequence(der: &[u8]) -> bool {
     header.checked_add(length) == Some(der.len())
 }
 
+/// Whether a request failed because the server's certificate was refused.
+///
+/// Matched on the message, because the error types of rustls and native-tls
+/// are not part of ureq's API (ureq may upgrade them in a minor release), and
+/// every TLS stack names the certificate when it refuses one: rustls
+/// ("invalid peer certificate"), OpenSSL ("certificate verify failed"),
+/// Secure Transport and SChannel.
+pub(crate) fn is_certificate_error(error: &ureq::Error) -> bool {
+    let from_tls = match error {
+        #[cfg(feature = "rustls")]
+        ureq::Error::Rustls(_) => true,
+        #[cfg(feature = "native-tls")]
+        ureq::Error::NativeTls(_) => true,
+        // rustls reports through the socket adapter, as an I/O error holding its own.
+        ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::InvalidData,
+        _ => false,
+    };
+    from_tls
+        && error
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("certificate")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_tls_errors_that_name_a_certificate_are_certificate_errors() {
+        use std::io::{Error as IoError, ErrorKind};
+
+        let io = |kind, text: &str| ureq::Error::Io(IoError::new(kind, text.to_owned()));
+        let refused = io(
+            ErrorKind::InvalidData,
+            "invalid peer certificate: UnknownIssuer",
+        );
+        assert!(is_certificate_error(&refused));
+        let corrupt = io(ErrorKind::InvalidData, "received corrupt message");
+        assert!(!is_certificate_error(&corrupt));
+        let reset = io(ErrorKind::ConnectionReset, "certificate");
+        assert!(!is_certificate_error(&reset));
+        assert!(!is_certificate_error(&ureq::Error::Tls("certificate")));
+    }
 
     #[test]
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
