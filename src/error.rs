@@ -297,12 +297,13 @@ impl fmt::Display for Error {
                     false => write!(f, ": {}", escape(message)),
                 }
             }
-            Error::Body { page, excerpt, .. } => write!(
-                f,
-                "cannot read the body{}, which starts with \"{}\"",
-                On(*page),
-                escape(excerpt)
-            ),
+            Error::Body { page, excerpt, .. } => {
+                write!(f, "cannot read the body{}", On(*page))?;
+                match excerpt.is_empty() {
+                    true => Ok(()),
+                    false => write!(f, ", which starts with \"{}\"", escape(excerpt)),
+                }
+            }
             Error::Timeout { page, .. } => write!(f, "the request timed out{}", On(*page)),
             Error::Connection { page, .. } => write!(f, "the connection failed{}", On(*page)),
             Error::PageMismatch {

@@ -192,9 +192,10 @@
 //!   server's message. No error, `Debug` output or log record of this crate
 //!   contains the API key, even when a server echoes it back: it is cut out
 //!   of server text before anything else is done with it. (ureq's own
-//!   trace-level records dump every request and response byte by byte, the
-//!   key's header included: keep `ureq` and `ureq_proto` below trace level
-//!   wherever logs are kept.)
+//!   records are another matter: at debug level they show the response's
+//!   headers as received, a `Location` that echoes the key included, and at
+//!   trace level every byte, the key's header included: keep `ureq` and
+//!   `ureq_proto` at `info` or quieter wherever logs are kept.)
 //! - Reads: HTTP 429, 500, 502, 503, 504, timeouts and broken connections are
 //!   retried (3 times by default) with exponential backoff and jitter, never
 //!   less than half the backoff ceiling, honouring `Retry-After` (seconds, on
