@@ -15,8 +15,9 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 
 use crate::text::{escape, mask_query, needs_escape};
 
-/// A desired-state file holds a few hundred webhooks at most; the cap keeps a
-/// wrong path (a log, a device) from being read whole.
+/// A desired-state file holds a few hundred webhooks at most (150,000 take
+/// about 13 MiB); the cap keeps a wrong path (a log, a device) from being
+/// read whole. A larger file is refused, never cut.
 const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// How the plan is printed.
@@ -46,11 +47,8 @@ impl FromStr for DiffFormat {
 pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, String> {
     const INVALID: &str = "invalid desired-state file";
     let text = match path.as_os_str() == "-" {
-        true => read_limited(io::stdin().lock())
-            .map_err(|e| format!("cannot read the desired-state file from standard input: {e}"))?,
-        false => fs::File::open(path)
-            .and_then(read_limited)
-            .map_err(|e| format!("cannot read the desired-state file: {e}"))?,
+        true => read_limited(Ok(io::stdin().lock()), " from standard input")?,
+        false => read_limited(fs::File::open(path), "")?,
     };
     let mut webhooks: Vec<DesiredWebhook> =
         serde_json::from_str(&text).map_err(|e| format!("{INVALID}: {e}"))?;
@@ -81,10 +79,21 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
         .map_err(|error| format!("{INVALID}: {}", crate::with_causes(&error)))
 }
 
-fn read_limited(source: impl Read) -> io::Result<String> {
-    let mut text = String::new();
-    source.take(FILE_LIMIT).read_to_string(&mut text)?;
-    Ok(text)
+/// The whole file, refused when larger than [`FILE_LIMIT`]: never cut.
+fn read_limited(source: io::Result<impl Read>, from: &str) -> Result<String, String> {
+    let cannot_read =
+        |e: &dyn std::fmt::Display| format!("cannot read the desired-state file{from}: {e}");
+    let mut bytes = Vec::new();
+    source
+        .and_then(|source| source.take(FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(|e| cannot_read(&e))?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(format!(
+            "the desired-state file{from} is larger than {} MiB",
+            FILE_LIMIT >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| cannot_read(&e))
 }
 
 /// A variable that cannot be used, and why: `is not set`, `is empty`.

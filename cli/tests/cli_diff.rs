@@ -905,7 +905,7 @@ fn max_webhooks_lets_a_larger_account_be_compared() {
     let run = run(&mut diff(&server, &file, &["--max-webhooks", "2"]));
     assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:#?}");
     mock.assert_calls(1);
-    let help = common::cli::run(common::cli::cli().arg("--help"));
+    let help = common::cli::run(cli().arg("--help"));
     assert!(help.stdout.contains("--max-webhooks N"), "{}", help.stdout);
 }
 
@@ -1008,4 +1008,73 @@ fn text_lines_come_in_the_order_of_plan_changes_for_every_kind() {
     );
     assert_eq!(printed, library_order(&desired, &live));
     mock.assert_calls(1);
+}
+
+/// A desired-state file of `n` distinct entries, one per organization and
+/// event type, then `extra`.
+fn large_file(name: &str, n: u64, extra: &str) -> DesiredFile {
+    const TYPES: [&str; 6] = [
+        "business_created",
+        "business_updated",
+        "business_deleted",
+        "message_created",
+        "message_updated",
+        "lead_received",
+    ];
+    let mut text = String::from("[\n");
+    for i in 0..n {
+        text += &format!(
+            "{{\"org_id\": {}, \"event_type\": \"{}\", \"url\": \"https://hooks.example.com/{i}\"}},\n",
+            i / 6,
+            TYPES[(i % 6) as usize]
+        );
+    }
+    text += extra;
+    text += "]\n";
+    DesiredFile::new(&format!("{name}.json"), text)
+}
+
+#[test]
+fn a_150000_entry_file_is_checked_whole_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let duplicate =
+        r#"{"org_id": 3, "event_type": "message_created", "url": "https://hooks.example.com/x"}"#;
+    let file = large_file("large", 150_000, duplicate);
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: invalid desired-state file: entries 22 and 150001 are both for org 3 \
+         and message_created; Partoo allows one webhook per organization and event type\n"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_file_over_the_limit_is_refused_as_too_large_naming_the_limit() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    // Valid JSON all along: only its size is wrong.
+    let padding = " ".repeat(16 * 1024 * 1024);
+    let file = DesiredFile::new("too-large.json", format!("[{padding}]"));
+
+    let from_file = run(&mut diff(&server, &file, &[]));
+    let from_stdin = common::cli::run_with_input(
+        cli().args(["diff", "--base-url", &server.url("/v2"), "-"]),
+        format!("[{padding}]").as_bytes(),
+    );
+
+    for run in [from_file, from_stdin] {
+        assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+        assert!(
+            run.stderr
+                .starts_with("partoo-webhooks: the desired-state file")
+                && run.stderr.contains("is larger than 16 MiB"),
+            "{run:#?}"
+        );
+    }
+    mock.assert_calls(0);
 }

@@ -2,6 +2,7 @@
 //! the checks they pass before anything is compared.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::de::{self, Deserializer};
@@ -102,12 +103,9 @@ pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
 /// webhook that names a header twice is ambiguous, so it is refused.
 fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHeaders, D::Error> {
     let headers = Option::<CustomHeaders>::deserialize(deserializer)?.unwrap_or_default();
-    for (i, (name, _)) in headers.iter().enumerate() {
-        if headers
-            .iter()
-            .take(i)
-            .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
-        {
+    let mut seen = HashSet::new();
+    for (name, _) in headers.iter() {
+        if !seen.insert(name.to_ascii_lowercase()) {
             return Err(de::Error::custom(format_args!(
                 "custom header \"{}\" is given twice",
                 escape(name)
@@ -135,13 +133,15 @@ fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Custom
 pub struct DesiredState(Vec<DesiredWebhook>);
 
 impl DesiredState {
-    /// Checks the webhooks, in order, and keeps them.
+    /// Checks the webhooks, in order, and keeps them. Linear in their
+    /// number: no pair of entries is compared.
     ///
     /// # Errors
     /// The first [`DesiredError`]: a URL that is not HTTPS, custom headers
     /// that break a rule of the API ([`CustomHeaders::validate`]), or a second
     /// entry for one organization and event type.
     pub fn new(webhooks: Vec<DesiredWebhook>) -> Result<DesiredState, DesiredError> {
+        let mut positions = HashMap::with_capacity(webhooks.len());
         for (i, webhook) in webhooks.iter().enumerate() {
             let (position, org_id) = (i + 1, webhook.org_id);
             let event_type = || webhook.event_type.clone();
@@ -160,12 +160,9 @@ impl DesiredState {
                     source,
                 });
             }
-            let same_key = |other: &DesiredWebhook| {
-                other.org_id == org_id && other.event_type == webhook.event_type
-            };
-            if let Some(first) = webhooks[..i].iter().position(same_key) {
+            if let Some(first) = positions.insert((org_id, &webhook.event_type), position) {
                 return Err(DesiredError::Duplicate {
-                    first: first + 1,
+                    first,
                     second: position,
                     org_id,
                     event_type: event_type(),
