@@ -11,9 +11,9 @@ use std::str::FromStr;
 use partoo_webhooks::plan::{Change, Conflict, Create, Delete, HeaderChanges, Update};
 use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
 use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 
-use crate::text::{escape, mask_query, needs_escape};
+use crate::text::{add_secret, escape, mask_secrets, mask_url, needs_escape};
 
 /// A desired-state file holds a few hundred webhooks at most (150,000 take
 /// about 13 MiB); the cap keeps a wrong path (a log, a device) from being
@@ -163,9 +163,13 @@ fn is_variable_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The value of `variable`, hidden from then on in everything printed.
 fn read_variable(variable: &str) -> Result<String, Unresolved> {
     let problem = match env::var(variable) {
-        Ok(value) if !value.is_empty() => return Ok(value),
+        Ok(value) if !value.is_empty() => {
+            add_secret(&value);
+            return Ok(value);
+        }
         Ok(_) => "is empty",
         Err(VarError::NotPresent) => "is not set",
         Err(VarError::NotUnicode(_)) => "is not valid UTF-8",
@@ -187,7 +191,7 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
                 deletes: plan.deletes.iter().map(shown_delete).collect(),
                 conflicts: &plan.conflicts,
             };
-            let formatter = EscapingFormatter(PrettyFormatter::new());
+            let formatter = EscapingFormatter(PrettyFormatter::new(), String::new());
             shown.serialize(&mut serde_json::Serializer::with_formatter(
                 &mut *out, formatter,
             ))?;
@@ -195,7 +199,7 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
         }
         DiffFormat::Text => {
             for change in plan.changes() {
-                writeln!(out, "{}", escape(&line(change)))?;
+                writeln!(out, "{}", escape(&mask_secrets(&line(change))))?;
             }
         }
     }
@@ -249,7 +253,7 @@ struct ShownDelete<'a> {
 
 /// The one masking of a URL printed for people.
 fn shown_url(url: &str) -> String {
-    mask_query(url).into_owned()
+    mask_url(url)
 }
 
 fn shown_create(create: &Create) -> ShownCreate<'_> {
@@ -287,26 +291,60 @@ fn shown_delete(delete: &Delete) -> ShownDelete<'_> {
     }
 }
 
-/// serde_json's pretty printer, with every character that
-/// [`needs_escape`] names written as a `\u` escape. serde_json escapes the
-/// C0 controls itself, but not DEL, C1 controls, bidi controls or U+2028.
-struct EscapingFormatter(PrettyFormatter<'static>);
+/// serde_json's pretty printer, with every string masked by
+/// [`mask_secrets`] and every character that [`needs_escape`] names written
+/// as a `\u` escape (serde_json escapes the C0 controls itself, but not DEL,
+/// C1 controls, bidi controls or U+2028). A string is held whole until it
+/// ends, so that a secret is found even where serde_json's own escapes cut it.
+struct EscapingFormatter(PrettyFormatter<'static>, String);
 
 impl Formatter for EscapingFormatter {
+    fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.1.clear();
+        writer.write_all(b"\"")
+    }
+
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
-        writer: &mut W,
+        _: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        let mut kept = 0;
-        for (at, c) in fragment.char_indices().filter(|&(_, c)| needs_escape(c)) {
-            writer.write_all(&fragment.as_bytes()[kept..at])?;
-            for unit in c.encode_utf16(&mut [0; 2]) {
-                write!(writer, "\\u{unit:04x}")?;
+        self.1.push_str(fragment);
+        Ok(())
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        _: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        self.1.push(match escape {
+            CharEscape::Quote => '"',
+            CharEscape::ReverseSolidus => '\\',
+            CharEscape::Solidus => '/',
+            CharEscape::Backspace => '\u{8}',
+            CharEscape::FormFeed => '\u{c}',
+            CharEscape::LineFeed => '\n',
+            CharEscape::CarriageReturn => '\r',
+            CharEscape::Tab => '\t',
+            CharEscape::AsciiControl(byte) => char::from(byte),
+        });
+        Ok(())
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        for c in mask_secrets(&self.1).chars() {
+            match c {
+                '"' | '\\' => write!(writer, "\\{c}")?,
+                c if needs_escape(c) => {
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        write!(writer, "\\u{unit:04x}")?;
+                    }
+                }
+                c => write!(writer, "{c}")?,
             }
-            kept = at + c.len_utf8();
         }
-        writer.write_all(&fragment.as_bytes()[kept..])
+        writer.write_all(b"\"")
     }
 
     fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {

@@ -1078,3 +1078,84 @@ fn a_file_over_the_limit_is_refused_as_too_large_naming_the_limit() {
     }
     mock.assert_calls(0);
 }
+
+#[test]
+fn a_value_from_the_environment_is_masked_in_every_webhook_text_and_json() {
+    let server = MockServer::start();
+    // The account holds $HOOK_TOKEN's value in the URLs of webhooks that do
+    // not declare it: one to update, one to delete.
+    let mut live = account();
+    live[0]["url"] = json!(format!("https://hooks.example.com/{LIVE_TOKEN}/1"));
+    let mut other = item(3, "message_updated");
+    other["url"] = json!(format!("https://hooks.example.com/3?k=1&{LIVE_TOKEN}"));
+    other["custom_headers"] = json!({ format!("X-{LIVE_TOKEN}"): "v" });
+    live.push(other);
+    let mock = serve(&server, live);
+    let file = DesiredFile::json("env-secret-elsewhere", &in_sync());
+
+    // `run` fails if LIVE_TOKEN, the value of $HOOK_TOKEN, is printed.
+    let text = run(&mut diff(&server, &file, &[]));
+    let json = run(&mut diff(&server, &file, &["--format", "json"]));
+
+    assert_eq!(text.status, 3, "{text:#?}");
+    assert_eq!(
+        text.stdout,
+        "~ 7 business_created: id 1; url https://hooks.example.com/***/1 -> \
+         https://hooks.example.com/1\n\
+         - 7 message_updated: id 3; url https://hooks.example.com/3?k=***&***\n"
+    );
+    assert_eq!(json.status, 3, "{json:#?}");
+    let plan: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(
+        plan["updates"][0]["url"]["live"],
+        "https://hooks.example.com/***/1"
+    );
+    mock.assert_calls(2);
+}
+
+#[test]
+fn a_value_from_the_environment_is_masked_in_messages() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(GET).path(PATH);
+        then.status(401).json_body(
+            json!({ "errors": { "authentication": format!("unknown token {LIVE_TOKEN}") } }),
+        );
+    });
+    let file = DesiredFile::json("env-secret-message", &in_sync());
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (1, ""), "{run:#?}");
+    assert!(run.stderr.contains("unknown token ***"), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn credentials_in_a_url_are_masked_in_text_and_json() {
+    let server = MockServer::start();
+    let mut live = account();
+    let mut other = item(3, "message_updated");
+    other["url"] = json!("https://partoo:pa55-9c1f@hooks.example.com/3?key=9fa91");
+    live.push(other);
+    let mock = serve(&server, live);
+    let file = DesiredFile::json("credentials", &in_sync());
+
+    let text = run(&mut diff(&server, &file, &[]));
+    let json = run(&mut diff(&server, &file, &["--format", "json"]));
+
+    for run in [&text, &json] {
+        assert_eq!(run.status, 3, "{run:#?}");
+        assert!(!run.stdout.contains("pa55-9c1f"), "{run:#?}");
+    }
+    assert_eq!(
+        text.stdout,
+        "- 7 message_updated: id 3; url https://***@hooks.example.com/3?key=***\n"
+    );
+    let plan: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(
+        plan["deletes"][0]["url"],
+        "https://***@hooks.example.com/3?key=***"
+    );
+    mock.assert_calls(2);
+}
