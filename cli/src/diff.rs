@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use partoo_webhooks::plan::{Change, Conflict, Create, Delete, HeaderChanges, Update};
 use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 
 use crate::text::{add_secret, escape, mask_secrets, mask_url, needs_escape};
@@ -50,8 +50,17 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
         true => read_limited(Ok(io::stdin().lock()), " from standard input")?,
         false => read_limited(fs::File::open(path), "")?,
     };
-    let mut webhooks: Vec<DesiredWebhook> =
-        serde_json::from_str(&text).map_err(|e| format!("{INVALID}: {e}"))?;
+    let DesiredFile {
+        organizations,
+        mut webhooks,
+    } = match text.trim_start().starts_with('{') {
+        true => serde_json::from_str(&text),
+        false => serde_json::from_str(&text).map(|webhooks| DesiredFile {
+            organizations: Vec::new(),
+            webhooks,
+        }),
+    }
+    .map_err(|e| format!("{INVALID}: {e}"))?;
     for (i, webhook) in webhooks.iter_mut().enumerate() {
         let entry = format!(
             "entry {} (org {}, {})",
@@ -75,8 +84,20 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
             ));
         }
     }
+    let managed = organizations.into_iter().chain(org_id);
     DesiredState::new(webhooks)
+        .map(|state| state.managing(managed))
         .map_err(|error| format!("{INVALID}: {}", crate::with_causes(&error)))
+}
+
+/// A desired-state file: an array of webhooks, or this object, whose
+/// `organizations` are managed whether or not an entry names them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DesiredFile {
+    #[serde(default)]
+    organizations: Vec<u64>,
+    webhooks: Vec<DesiredWebhook>,
 }
 
 /// The whole file, refused when larger than [`FILE_LIMIT`]: never cut.
@@ -453,7 +474,10 @@ fn line(change: Change<'_>) -> String {
 
 /// The one-line summary for standard error.
 pub fn summary(plan: &Plan, desired: usize, live: usize) -> String {
-    let counts = format!("{desired} desired, {live} live");
+    let mut counts = format!("{desired} desired, {live} live");
+    if plan.unmanaged > 0 {
+        counts += &format!(", {} not managed", plan.unmanaged);
+    }
     if plan.is_empty() {
         return format!("no difference: {counts}");
     }

@@ -1159,3 +1159,75 @@ fn credentials_in_a_url_are_masked_in_text_and_json() {
     );
     mock.assert_calls(2);
 }
+
+/// [`account`], and webhooks of organizations 8 and 9 that the file of
+/// [`in_sync`] does not name.
+fn account_of_three_organizations() -> Vec<Value> {
+    let mut live = account();
+    for (id, org_id) in [(8, 8), (9, 9), (10, 9)] {
+        let mut other = item(id, "lead_received");
+        other["org_id"] = json!(org_id);
+        live.push(other);
+    }
+    live
+}
+
+#[test]
+fn webhooks_of_organizations_the_file_does_not_name_are_not_deletes() {
+    let server = MockServer::start();
+    let mock = serve(&server, account_of_three_organizations());
+    let file = DesiredFile::json("only-org-7", &in_sync());
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "no difference: 2 desired, 5 live, 3 not managed\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn organizations_listed_in_the_file_are_managed_even_without_entries() {
+    let server = MockServer::start();
+    let mock = serve(&server, account_of_three_organizations());
+    let file = DesiredFile::new(
+        "managed-orgs.json",
+        json!({ "organizations": [7, 8], "webhooks": in_sync() }).to_string(),
+    );
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "- 8 lead_received: id 8; url https://hooks.example.com/8\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "0 to create, 0 to update, 1 to delete: 2 desired, 5 live, 2 not managed\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn the_object_form_refuses_unknown_fields_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let file = DesiredFile::new(
+        "managed-typo.json",
+        json!({ "organisations": [7], "webhooks": in_sync() }).to_string(),
+    );
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert!(
+        run.stderr.starts_with(
+            "partoo-webhooks: invalid desired-state file: unknown field `organisations`"
+        ),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
+}
