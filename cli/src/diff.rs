@@ -10,13 +10,14 @@ use std::str::FromStr;
 
 use partoo_webhooks::plan::{Change, Conflict, Create, Delete, HeaderChanges, Update};
 use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
-use serde::Serialize;
-use serde_json::ser::{Formatter, PrettyFormatter};
+use serde::{Deserialize, Serialize};
+use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 
-use crate::text::{escape, mask_query, needs_escape};
+use crate::text::{add_secret, escape, mask_secrets, mask_url, needs_escape};
 
-/// A desired-state file holds a few hundred webhooks at most; the cap keeps a
-/// wrong path (a log, a device) from being read whole.
+/// A desired-state file holds a few hundred webhooks at most (150,000 take
+/// about 13 MiB); the cap keeps a wrong path (a log, a device) from being
+/// read whole. A larger file is refused, never cut.
 const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// How the plan is printed.
@@ -46,14 +47,20 @@ impl FromStr for DiffFormat {
 pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, String> {
     const INVALID: &str = "invalid desired-state file";
     let text = match path.as_os_str() == "-" {
-        true => read_limited(io::stdin().lock())
-            .map_err(|e| format!("cannot read the desired-state file from standard input: {e}"))?,
-        false => fs::File::open(path)
-            .and_then(read_limited)
-            .map_err(|e| format!("cannot read the desired-state file: {e}"))?,
+        true => read_limited(Ok(io::stdin().lock()), " from standard input")?,
+        false => read_limited(fs::File::open(path), "")?,
     };
-    let mut webhooks: Vec<DesiredWebhook> =
-        serde_json::from_str(&text).map_err(|e| format!("{INVALID}: {e}"))?;
+    let DesiredFile {
+        organizations,
+        mut webhooks,
+    } = match text.trim_start().starts_with('{') {
+        true => serde_json::from_str(&text),
+        false => serde_json::from_str(&text).map(|webhooks| DesiredFile {
+            organizations: Vec::new(),
+            webhooks,
+        }),
+    }
+    .map_err(|e| format!("{INVALID}: {e}"))?;
     for (i, webhook) in webhooks.iter_mut().enumerate() {
         let entry = format!(
             "entry {} (org {}, {})",
@@ -77,14 +84,37 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
             ));
         }
     }
+    let managed = organizations.into_iter().chain(org_id);
     DesiredState::new(webhooks)
+        .map(|state| state.managing(managed))
         .map_err(|error| format!("{INVALID}: {}", crate::with_causes(&error)))
 }
 
-fn read_limited(source: impl Read) -> io::Result<String> {
-    let mut text = String::new();
-    source.take(FILE_LIMIT).read_to_string(&mut text)?;
-    Ok(text)
+/// A desired-state file: an array of webhooks, or this object, whose
+/// `organizations` are managed whether or not an entry names them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DesiredFile {
+    #[serde(default)]
+    organizations: Vec<u64>,
+    webhooks: Vec<DesiredWebhook>,
+}
+
+/// The whole file, refused when larger than [`FILE_LIMIT`]: never cut.
+fn read_limited(source: io::Result<impl Read>, from: &str) -> Result<String, String> {
+    let cannot_read =
+        |e: &dyn std::fmt::Display| format!("cannot read the desired-state file{from}: {e}");
+    let mut bytes = Vec::new();
+    source
+        .and_then(|source| source.take(FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(|e| cannot_read(&e))?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(format!(
+            "the desired-state file{from} is larger than {} MiB",
+            FILE_LIMIT >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| cannot_read(&e))
 }
 
 /// A variable that cannot be used, and why: `is not set`, `is empty`.
@@ -154,9 +184,13 @@ fn is_variable_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The value of `variable`, hidden from then on in everything printed.
 fn read_variable(variable: &str) -> Result<String, Unresolved> {
     let problem = match env::var(variable) {
-        Ok(value) if !value.is_empty() => return Ok(value),
+        Ok(value) if !value.is_empty() => {
+            add_secret(&value);
+            return Ok(value);
+        }
         Ok(_) => "is empty",
         Err(VarError::NotPresent) => "is not set",
         Err(VarError::NotUnicode(_)) => "is not valid UTF-8",
@@ -178,7 +212,7 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
                 deletes: plan.deletes.iter().map(shown_delete).collect(),
                 conflicts: &plan.conflicts,
             };
-            let formatter = EscapingFormatter(PrettyFormatter::new());
+            let formatter = EscapingFormatter(PrettyFormatter::new(), String::new());
             shown.serialize(&mut serde_json::Serializer::with_formatter(
                 &mut *out, formatter,
             ))?;
@@ -186,7 +220,7 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
         }
         DiffFormat::Text => {
             for change in plan.changes() {
-                writeln!(out, "{}", escape(&line(change)))?;
+                writeln!(out, "{}", escape(&mask_secrets(&line(change))))?;
             }
         }
     }
@@ -240,7 +274,7 @@ struct ShownDelete<'a> {
 
 /// The one masking of a URL printed for people.
 fn shown_url(url: &str) -> String {
-    mask_query(url).into_owned()
+    mask_url(url)
 }
 
 fn shown_create(create: &Create) -> ShownCreate<'_> {
@@ -278,26 +312,60 @@ fn shown_delete(delete: &Delete) -> ShownDelete<'_> {
     }
 }
 
-/// serde_json's pretty printer, with every character that
-/// [`needs_escape`] names written as a `\u` escape. serde_json escapes the
-/// C0 controls itself, but not DEL, C1 controls, bidi controls or U+2028.
-struct EscapingFormatter(PrettyFormatter<'static>);
+/// serde_json's pretty printer, with every string masked by
+/// [`mask_secrets`] and every character that [`needs_escape`] names written
+/// as a `\u` escape (serde_json escapes the C0 controls itself, but not DEL,
+/// C1 controls, bidi controls or U+2028). A string is held whole until it
+/// ends, so that a secret is found even where serde_json's own escapes cut it.
+struct EscapingFormatter(PrettyFormatter<'static>, String);
 
 impl Formatter for EscapingFormatter {
+    fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.1.clear();
+        writer.write_all(b"\"")
+    }
+
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
-        writer: &mut W,
+        _: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        let mut kept = 0;
-        for (at, c) in fragment.char_indices().filter(|&(_, c)| needs_escape(c)) {
-            writer.write_all(&fragment.as_bytes()[kept..at])?;
-            for unit in c.encode_utf16(&mut [0; 2]) {
-                write!(writer, "\\u{unit:04x}")?;
+        self.1.push_str(fragment);
+        Ok(())
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        _: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        self.1.push(match escape {
+            CharEscape::Quote => '"',
+            CharEscape::ReverseSolidus => '\\',
+            CharEscape::Solidus => '/',
+            CharEscape::Backspace => '\u{8}',
+            CharEscape::FormFeed => '\u{c}',
+            CharEscape::LineFeed => '\n',
+            CharEscape::CarriageReturn => '\r',
+            CharEscape::Tab => '\t',
+            CharEscape::AsciiControl(byte) => char::from(byte),
+        });
+        Ok(())
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        for c in mask_secrets(&self.1).chars() {
+            match c {
+                '"' | '\\' => write!(writer, "\\{c}")?,
+                c if needs_escape(c) => {
+                    for unit in c.encode_utf16(&mut [0; 2]) {
+                        write!(writer, "\\u{unit:04x}")?;
+                    }
+                }
+                c => write!(writer, "{c}")?,
             }
-            kept = at + c.len_utf8();
         }
-        writer.write_all(&fragment.as_bytes()[kept..])
+        writer.write_all(b"\"")
     }
 
     fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -406,7 +474,10 @@ fn line(change: Change<'_>) -> String {
 
 /// The one-line summary for standard error.
 pub fn summary(plan: &Plan, desired: usize, live: usize) -> String {
-    let counts = format!("{desired} desired, {live} live");
+    let mut counts = format!("{desired} desired, {live} live");
+    if plan.unmanaged > 0 {
+        counts += &format!(", {} not managed", plan.unmanaged);
+    }
     if plan.is_empty() {
         return format!("no difference: {counts}");
     }

@@ -62,8 +62,12 @@ organization and event type:
     \"custom_headers\": {{\"X-Auth-Token\": \"${{HOOK_TOKEN}}\"}}}}]
 custom_headers is optional. ${{NAME}} anywhere in a url, and a header value that
 is exactly ${{NAME}}, are read from the environment variable NAME. With --org-id,
-every entry must be for that organization. The file is checked before any
-request. The account is listed again (3 listings at most) when it changes
+every entry must be for that organization. Only the organizations the file
+manages are compared: those its entries name, --org-id, and those listed in
+the object form {{\"organizations\": [7, 8], \"webhooks\": [...]}}, whose
+webhooks without an entry are deletes even when no entry is left. The
+account's webhooks in other organizations are counted as not managed, never
+deletes. The file is checked before any request. The account is listed again (3 listings at most) when it changes
 during a listing.
 Text output: one line per difference, '+' to create, '-' to delete, '~' to
 update (saying which fields differ), '!' for several webhooks of one
@@ -76,7 +80,8 @@ Exit status: 0 no difference, 3 differences, 1 the API or the network failed
 {verify_help}
 Text for people (table, diff, messages) shows control and invisible characters
 (Unicode Cc, Cf, Zl, Zp: ESC, bidi overrides, zero-width spaces) as escapes
-such as \\u{{202e}}, and every URL query value as ***. -- ends the options.
+such as \\u{{202e}}, and every URL query value, URL credentials and value read
+from the environment as ***. -- ends the options.
 ",
         version = env!("CARGO_PKG_VERSION"),
         verify_usage = crate::verify::USAGE,

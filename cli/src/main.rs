@@ -65,10 +65,11 @@ fn main() -> ExitCode {
 
 /// Writes one line to standard error. Messages quote the server, the desired
 /// file and the environment, so the line goes through the one rule for text
-/// that reaches a person: any newline, ESC or bidi control in it is escaped.
+/// that reaches a person: any newline, ESC or bidi control in it is escaped,
+/// and any value read from the environment masked.
 fn say(line: &str) {
     // With standard error gone too, the exit status is all that is left to say it.
-    let _ = writeln!(io::stderr(), "{}", text::escape(line));
+    let _ = writeln!(io::stderr(), "{}", text::escape(&text::mask_secrets(line)));
 }
 
 /// Runs the command line, and returns the exit status of a success.

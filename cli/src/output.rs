@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use partoo_webhooks::WebhookItem;
 
-use crate::text::{escape, mask_query};
+use crate::text::{escape, mask_url};
 
 /// How webhooks are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,14 +178,15 @@ fn table_row(item: &WebhookItem) -> [String; 6] {
         }
         _ => "-".to_owned(),
     };
-    // The server's text goes to a terminal: escaped, the URL's query values masked.
+    // The server's text goes to a terminal: escaped, the URL's credentials and
+    // query values masked.
     [
         item.id.to_string(),
         item.org_id.to_string(),
         escape(item.event_type.as_str()).into_owned(),
         escape(&item.created_at).into_owned(),
         escape(&headers).into_owned(),
-        escape(&mask_query(&item.url)).into_owned(),
+        escape(&mask_url(&item.url)).into_owned(),
     ]
 }
 

@@ -18,6 +18,56 @@
 
 use std::borrow::Cow;
 use std::fmt::Write;
+use std::sync::Mutex;
+
+/// The values read from the environment for `${NAME}`, longest first.
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Adds a value read from the environment to those [`mask_secrets`] hides
+/// from then on, wherever they appear, as CI systems mask their secrets in
+/// logs.
+pub fn add_secret(value: &str) {
+    let mut secrets = SECRETS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !value.is_empty() && !secrets.iter().any(|secret| secret == value) {
+        secrets.push(value.to_owned());
+        // Longest first: a secret that holds another is hidden whole.
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    }
+}
+
+/// `text` with every value given to [`add_secret`] shown as `***`: the one
+/// masking of everything the tool prints for people.
+pub fn mask_secrets(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut text = Cow::Borrowed(text);
+    for secret in secrets.iter() {
+        if text.contains(secret.as_str()) {
+            text = Cow::Owned(text.replace(secret.as_str(), "***"));
+        }
+    }
+    text
+}
+
+/// A URL as people see it: the values from the environment
+/// ([`mask_secrets`]), the credentials of its authority
+/// (`https://user:password@host/` becomes `https://***@host/`) and its query
+/// values ([`mask_query`]) shown as `***`.
+pub fn mask_url(url: &str) -> String {
+    let url = mask_secrets(url);
+    let url = mask_query(&url);
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.into_owned(),
+    }
+}
 
 /// Every character of the Unicode general categories Cc (controls), Cf
 /// (format: bidi controls, zero-width characters, the BOM, tags), Zl (line
@@ -167,6 +217,23 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(escape(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_authority_are_masked_with_the_query() {
+        let cases = [
+            (
+                "https://user:pw@h.example/a?k=1",
+                "https://***@h.example/a?k=***",
+            ),
+            ("https://token@h.example", "https://***@h.example"),
+            ("https://u:p@ss@h.example/x@y", "https://***@h.example/x@y"),
+            ("https://h.example/a@b?c=d@e", "https://h.example/a@b?c=***"),
+            ("https://h.example/a#x@y", "https://h.example/a#x@y"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(mask_url(url), expected, "{url}");
         }
     }
 

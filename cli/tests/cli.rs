@@ -996,3 +996,30 @@ fn standard_output_sent_to_dev_null_is_a_success() {
     assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
     mock.assert_calls(1);
 }
+
+#[test]
+fn table_masks_credentials_in_a_url_and_jsonl_keeps_them() {
+    let server = MockServer::start();
+    let mut item = webhook(1);
+    item["url"] = json!("https://partoo:pa55-9c1f@hooks.example.com/1?key=9fa91");
+    let mock = mock_page(
+        &server,
+        1,
+        json!({ "page": 1, "max_page": 1, "count": 1, "items": [item] }),
+    );
+
+    let table = run(&mut list(&server, &["--format", "table"]));
+    let jsonl = run(&mut list(&server, &["--format", "jsonl"]));
+
+    assert_eq!(table.status, 0, "{table:#?}");
+    assert!(!table.stdout.contains("pa55-9c1f"), "{table:#?}");
+    assert!(
+        table
+            .stdout
+            .contains("https://***@hooks.example.com/1?key=***"),
+        "{table:#?}"
+    );
+    // An export stays faithful.
+    assert!(jsonl.stdout.contains("partoo:pa55-9c1f@"), "{jsonl:#?}");
+    mock.assert_calls(2);
+}

@@ -905,7 +905,7 @@ fn max_webhooks_lets_a_larger_account_be_compared() {
     let run = run(&mut diff(&server, &file, &["--max-webhooks", "2"]));
     assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:#?}");
     mock.assert_calls(1);
-    let help = common::cli::run(common::cli::cli().arg("--help"));
+    let help = common::cli::run(cli().arg("--help"));
     assert!(help.stdout.contains("--max-webhooks N"), "{}", help.stdout);
 }
 
@@ -1008,4 +1008,226 @@ fn text_lines_come_in_the_order_of_plan_changes_for_every_kind() {
     );
     assert_eq!(printed, library_order(&desired, &live));
     mock.assert_calls(1);
+}
+
+/// A desired-state file of `n` distinct entries, one per organization and
+/// event type, then `extra`.
+fn large_file(name: &str, n: u64, extra: &str) -> DesiredFile {
+    const TYPES: [&str; 6] = [
+        "business_created",
+        "business_updated",
+        "business_deleted",
+        "message_created",
+        "message_updated",
+        "lead_received",
+    ];
+    let mut text = String::from("[\n");
+    for i in 0..n {
+        text += &format!(
+            "{{\"org_id\": {}, \"event_type\": \"{}\", \"url\": \"https://hooks.example.com/{i}\"}},\n",
+            i / 6,
+            TYPES[(i % 6) as usize]
+        );
+    }
+    text += extra;
+    text += "]\n";
+    DesiredFile::new(&format!("{name}.json"), text)
+}
+
+#[test]
+fn a_150000_entry_file_is_checked_whole_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let duplicate =
+        r#"{"org_id": 3, "event_type": "message_created", "url": "https://hooks.example.com/x"}"#;
+    let file = large_file("large", 150_000, duplicate);
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: invalid desired-state file: entries 22 and 150001 are both for org 3 \
+         and message_created; Partoo allows one webhook per organization and event type\n"
+    );
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_file_over_the_limit_is_refused_as_too_large_naming_the_limit() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    // Valid JSON all along: only its size is wrong.
+    let padding = " ".repeat(16 * 1024 * 1024);
+    let file = DesiredFile::new("too-large.json", format!("[{padding}]"));
+
+    let from_file = run(&mut diff(&server, &file, &[]));
+    let from_stdin = common::cli::run_with_input(
+        cli().args(["diff", "--base-url", &server.url("/v2"), "-"]),
+        format!("[{padding}]").as_bytes(),
+    );
+
+    for run in [from_file, from_stdin] {
+        assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+        assert!(
+            run.stderr
+                .starts_with("partoo-webhooks: the desired-state file")
+                && run.stderr.contains("is larger than 16 MiB"),
+            "{run:#?}"
+        );
+    }
+    mock.assert_calls(0);
+}
+
+#[test]
+fn a_value_from_the_environment_is_masked_in_every_webhook_text_and_json() {
+    let server = MockServer::start();
+    // The account holds $HOOK_TOKEN's value in the URLs of webhooks that do
+    // not declare it: one to update, one to delete.
+    let mut live = account();
+    live[0]["url"] = json!(format!("https://hooks.example.com/{LIVE_TOKEN}/1"));
+    let mut other = item(3, "message_updated");
+    other["url"] = json!(format!("https://hooks.example.com/3?k=1&{LIVE_TOKEN}"));
+    other["custom_headers"] = json!({ format!("X-{LIVE_TOKEN}"): "v" });
+    live.push(other);
+    let mock = serve(&server, live);
+    let file = DesiredFile::json("env-secret-elsewhere", &in_sync());
+
+    // `run` fails if LIVE_TOKEN, the value of $HOOK_TOKEN, is printed.
+    let text = run(&mut diff(&server, &file, &[]));
+    let json = run(&mut diff(&server, &file, &["--format", "json"]));
+
+    assert_eq!(text.status, 3, "{text:#?}");
+    assert_eq!(
+        text.stdout,
+        "~ 7 business_created: id 1; url https://hooks.example.com/***/1 -> \
+         https://hooks.example.com/1\n\
+         - 7 message_updated: id 3; url https://hooks.example.com/3?k=***&***\n"
+    );
+    assert_eq!(json.status, 3, "{json:#?}");
+    let plan: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(
+        plan["updates"][0]["url"]["live"],
+        "https://hooks.example.com/***/1"
+    );
+    mock.assert_calls(2);
+}
+
+#[test]
+fn a_value_from_the_environment_is_masked_in_messages() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(GET).path(PATH);
+        then.status(401).json_body(
+            json!({ "errors": { "authentication": format!("unknown token {LIVE_TOKEN}") } }),
+        );
+    });
+    let file = DesiredFile::json("env-secret-message", &in_sync());
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (1, ""), "{run:#?}");
+    assert!(run.stderr.contains("unknown token ***"), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
+fn credentials_in_a_url_are_masked_in_text_and_json() {
+    let server = MockServer::start();
+    let mut live = account();
+    let mut other = item(3, "message_updated");
+    other["url"] = json!("https://partoo:pa55-9c1f@hooks.example.com/3?key=9fa91");
+    live.push(other);
+    let mock = serve(&server, live);
+    let file = DesiredFile::json("credentials", &in_sync());
+
+    let text = run(&mut diff(&server, &file, &[]));
+    let json = run(&mut diff(&server, &file, &["--format", "json"]));
+
+    for run in [&text, &json] {
+        assert_eq!(run.status, 3, "{run:#?}");
+        assert!(!run.stdout.contains("pa55-9c1f"), "{run:#?}");
+    }
+    assert_eq!(
+        text.stdout,
+        "- 7 message_updated: id 3; url https://***@hooks.example.com/3?key=***\n"
+    );
+    let plan: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
+    assert_eq!(
+        plan["deletes"][0]["url"],
+        "https://***@hooks.example.com/3?key=***"
+    );
+    mock.assert_calls(2);
+}
+
+/// [`account`], and webhooks of organizations 8 and 9 that the file of
+/// [`in_sync`] does not name.
+fn account_of_three_organizations() -> Vec<Value> {
+    let mut live = account();
+    for (id, org_id) in [(8, 8), (9, 9), (10, 9)] {
+        let mut other = item(id, "lead_received");
+        other["org_id"] = json!(org_id);
+        live.push(other);
+    }
+    live
+}
+
+#[test]
+fn webhooks_of_organizations_the_file_does_not_name_are_not_deletes() {
+    let server = MockServer::start();
+    let mock = serve(&server, account_of_three_organizations());
+    let file = DesiredFile::json("only-org-7", &in_sync());
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (0, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "no difference: 2 desired, 5 live, 3 not managed\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn organizations_listed_in_the_file_are_managed_even_without_entries() {
+    let server = MockServer::start();
+    let mock = serve(&server, account_of_three_organizations());
+    let file = DesiredFile::new(
+        "managed-orgs.json",
+        json!({ "organizations": [7, 8], "webhooks": in_sync() }).to_string(),
+    );
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "- 8 lead_received: id 8; url https://hooks.example.com/8\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "0 to create, 0 to update, 1 to delete: 2 desired, 5 live, 2 not managed\n"
+    );
+    mock.assert_calls(1);
+}
+
+#[test]
+fn the_object_form_refuses_unknown_fields_before_any_request() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let file = DesiredFile::new(
+        "managed-typo.json",
+        json!({ "organisations": [7], "webhooks": in_sync() }).to_string(),
+    );
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert!(
+        run.stderr.starts_with(
+            "partoo-webhooks: invalid desired-state file: unknown field `organisations`"
+        ),
+        "{run:#?}"
+    );
+    mock.assert_calls(0);
 }

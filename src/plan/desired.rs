@@ -2,6 +2,7 @@
 //! the checks they pass before anything is compared.
 
 use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::de::{self, Deserializer};
@@ -103,12 +104,9 @@ pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
 /// webhook that names a header twice is ambiguous, so it is refused.
 fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHeaders, D::Error> {
     let headers = Option::<CustomHeaders>::deserialize(deserializer)?.unwrap_or_default();
-    for (i, (name, _)) in headers.iter().enumerate() {
-        if headers
-            .iter()
-            .take(i)
-            .any(|(earlier, _)| earlier.eq_ignore_ascii_case(name))
-        {
+    let mut seen = HashSet::new();
+    for (name, _) in headers.iter() {
+        if !seen.insert(name.to_ascii_lowercase()) {
             return Err(de::Error::custom(format_args!(
                 "custom header \"{}\" is given twice",
                 escape(name)
@@ -122,6 +120,18 @@ fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Custom
 /// organization and event type. What a [`Plan`](crate::Plan) compares with
 /// the account.
 ///
+/// # The organizations it manages
+///
+/// A desired state speaks only for the organizations it
+/// [manages](Self::organizations): those of its entries, and those given to
+/// [`managing`](Self::managing). A webhook of the account in a managed
+/// organization that no entry names is to delete; one in any other
+/// organization is not looked at (the plan counts it as
+/// [`unmanaged`](crate::Plan::unmanaged)), as `terraform plan` looks only at
+/// what is declared. An organization whose last entry is removed from a file
+/// would fall out of the comparison, its webhooks left in place: name it with
+/// `managing` to have them deleted.
+///
 /// ```
 /// use partoo_webhooks::{DesiredError, DesiredState, DesiredWebhook, EventType};
 ///
@@ -129,20 +139,29 @@ fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Custom
 /// let state = DesiredState::new(vec![hook.clone()]).unwrap();
 /// assert_eq!(state.get(7, &EventType::LeadReceived), Some(&hook));
 ///
-/// let twice = DesiredState::new(vec![hook.clone(), hook]);
+/// let twice = DesiredState::new(vec![hook.clone(), hook.clone()]);
 /// assert!(matches!(twice, Err(DesiredError::Duplicate { first: 1, second: 2, .. })));
+///
+/// let state = DesiredState::new(vec![hook])?.managing([8]);
+/// assert!(state.manages(7) && state.manages(8) && !state.manages(9));
+/// # Ok::<_, DesiredError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DesiredState(Vec<DesiredWebhook>);
+pub struct DesiredState {
+    webhooks: Vec<DesiredWebhook>,
+    organizations: BTreeSet<u64>,
+}
 
 impl DesiredState {
-    /// Checks the webhooks, in order, and keeps them.
+    /// Checks the webhooks, in order, and keeps them. Linear in their
+    /// number: no pair of entries is compared.
     ///
     /// # Errors
     /// The first [`DesiredError`]: a URL that is not HTTPS, custom headers
     /// that break a rule of the API ([`CustomHeaders::validate`]), or a second
     /// entry for one organization and event type.
     pub fn new(webhooks: Vec<DesiredWebhook>) -> Result<DesiredState, DesiredError> {
+        let mut positions = HashMap::with_capacity(webhooks.len());
         for (i, webhook) in webhooks.iter().enumerate() {
             let (position, org_id) = (i + 1, webhook.org_id);
             let event_type = || webhook.event_type.clone();
@@ -161,29 +180,49 @@ impl DesiredState {
                     source,
                 });
             }
-            let same_key = |other: &DesiredWebhook| {
-                other.org_id == org_id && other.event_type == webhook.event_type
-            };
-            if let Some(first) = webhooks[..i].iter().position(same_key) {
+            if let Some(first) = positions.insert((org_id, &webhook.event_type), position) {
                 return Err(DesiredError::Duplicate {
-                    first: first + 1,
+                    first,
                     second: position,
                     org_id,
                     event_type: event_type(),
                 });
             }
         }
-        Ok(DesiredState(webhooks))
+        let organizations = webhooks.iter().map(|webhook| webhook.org_id).collect();
+        Ok(DesiredState {
+            webhooks,
+            organizations,
+        })
+    }
+
+    /// Also manages these organizations, whether or not an entry names them:
+    /// their webhooks that no entry names are to delete.
+    #[must_use]
+    pub fn managing(mut self, organizations: impl IntoIterator<Item = u64>) -> Self {
+        self.organizations.extend(organizations);
+        self
+    }
+
+    /// The organizations it manages: its entries', and those given to
+    /// [`managing`](Self::managing), in increasing order.
+    pub fn organizations(&self) -> &BTreeSet<u64> {
+        &self.organizations
+    }
+
+    /// Whether it manages the organization.
+    pub fn manages(&self, org_id: u64) -> bool {
+        self.organizations.contains(&org_id)
     }
 
     /// The webhooks, in the order given.
     pub fn webhooks(&self) -> &[DesiredWebhook] {
-        &self.0
+        &self.webhooks
     }
 
     /// The desired webhook of an organization for an event type, if any.
     pub fn get(&self, org_id: u64, event_type: &EventType) -> Option<&DesiredWebhook> {
-        self.0
+        self.webhooks
             .iter()
             .find(|webhook| webhook.org_id == org_id && webhook.event_type == *event_type)
     }

@@ -9,6 +9,11 @@
 //! prints them. `Plan`, `DesiredState`, `DesiredWebhook` and `DesiredError`
 //! are also at the crate root.
 //!
+//! Only the organizations a desired state manages are compared: those of its
+//! entries, and those named with [`DesiredState::managing`]. An account's
+//! webhooks in other organizations are not deletes: a plan counts them
+//! ([`Plan::unmanaged`]).
+//!
 //! A plan holds the real values it compares, so that a program can act on
 //! it: the URLs and custom headers to write ([`Create`], [`UrlChange`]); the
 //! desired webhook of an [`Update`] is
@@ -67,12 +72,17 @@ pub struct Plan {
     pub creates: Vec<Create>,
     /// In both, with a different URL or different custom headers: to update.
     pub updates: Vec<Update>,
-    /// In the account, and not desired: to delete.
+    /// In the account, in an organization the desired state
+    /// [manages](DesiredState::manages), and not desired: to delete.
     pub deletes: Vec<Delete>,
     /// Several webhooks of the account for one organization and event type,
     /// which Partoo does not allow: reported as they are, never matched with a
     /// desired webhook, merged, or counted among the other lists.
     pub conflicts: Vec<Conflict>,
+    /// How many webhooks of the account are in organizations the desired
+    /// state does not [manage](DesiredState::manages): neither compared nor
+    /// to delete. Not a difference: [`is_empty`](Self::is_empty) ignores it.
+    pub unmanaged: usize,
 }
 
 /// A webhook to create, from [`Plan::creates`]: what to write.
@@ -198,7 +208,10 @@ pub struct Conflict {
 impl Plan {
     /// Compares desired webhooks with the webhooks of an account, such as a
     /// [`snapshot`](crate::ListWebhooks::snapshot), by organization and
-    /// event type. Exact strings are compared: URLs, header values.
+    /// event type. Exact strings are compared: URLs, header values. Only the
+    /// organizations the desired state [manages](DesiredState::manages) are
+    /// compared; the account's other webhooks are counted in
+    /// [`unmanaged`](Self::unmanaged).
     #[must_use]
     pub fn new(desired: &DesiredState, live: &[WebhookItem]) -> Plan {
         let mut by_key: HashMap<(u64, &EventType), Vec<&WebhookItem>> = HashMap::new();
@@ -217,6 +230,10 @@ impl Plan {
             }
         }
         for items in by_key.into_values() {
+            if !desired.manages(items[0].org_id) {
+                plan.unmanaged += items.len();
+                continue;
+            }
             match items.as_slice() {
                 [item] => plan.deletes.push(Delete {
                     id: item.id,
@@ -254,7 +271,8 @@ impl Plan {
     ///
     /// let desired = DesiredState::new(vec![
     ///     DesiredWebhook::new(8, EventType::LeadReceived, "https://hooks.example.com/leads"),
-    /// ])?;
+    /// ])?
+    /// .managing([7]);
     /// let live = [WebhookItem::new(3, "https://hooks.example.com/b", EventType::BusinessCreated, "c", "u", 7)];
     /// let plan = Plan::new(&desired, &live);
     /// let lines: Vec<String> = plan
