@@ -9,8 +9,7 @@ use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
 use crate::error::escape;
-use crate::webhooks::masked;
-use crate::{CustomHeaderError, CustomHeaders, EventType};
+use crate::webhooks::{is_https, masked, CustomHeaderError, CustomHeaders, EventType};
 
 /// A webhook as it should be. Partoo allows one webhook per organization and
 /// event type, so `(org_id, event_type)` names it.
@@ -226,15 +225,6 @@ impl DesiredState {
             .iter()
             .find(|webhook| webhook.org_id == org_id && webhook.event_type == *event_type)
     }
-}
-
-/// `https://` and a host: Partoo calls HTTPS URLs only.
-fn is_https(url: &str) -> bool {
-    let scheme = "https://";
-    url.len() > scheme.len()
-        && url
-            .get(..scheme.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
 }
 
 /// Why desired webhooks cannot be compared. Each names the entry by its

@@ -29,11 +29,12 @@ use std::iter::FusedIterator;
 
 use serde::Serialize;
 
-use crate::webhooks::masked;
-use crate::{CustomHeaders, EventType, WebhookItem};
+use crate::webhooks::{masked, CustomHeaders, EventType, WebhookItem};
 
+mod apply;
 mod desired;
 
+pub use apply::{Applied, Apply, Write};
 use desired::{shown_url, Redacted};
 pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 

@@ -1,0 +1,191 @@
+//! Making an account hold what a [`DesiredState`] declares: read, plan,
+//! write, and read again, until the account holds it or a round limit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::plan::{DesiredState, DesiredWebhook, Plan};
+use crate::webhooks::{EventType, NewWebhook, WebhookItem, WebhookUpdate};
+
+/// A write that [`Apply`] made, as Partoo answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Write {
+    /// A webhook was created.
+    Created(WebhookItem),
+    /// A webhook's URL or custom headers were set.
+    Updated(WebhookItem),
+}
+
+/// What [`Apply::run`] did and left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Applied {
+    /// Every write made, in order.
+    pub writes: Vec<Write>,
+    /// The plan of the last reading of the account: empty when the account
+    /// holds exactly what was declared. What remains is what the API cannot
+    /// do (deletes, and organizations with several webhooks for one event
+    /// type), or writes left when the rounds ran out.
+    pub remaining: Plan,
+    /// How many times the account was read.
+    pub readings: u32,
+}
+
+impl Applied {
+    /// Whether the last reading found the account as declared: nothing to
+    /// create, update, delete, and no conflict.
+    pub fn converged(&self) -> bool {
+        self.remaining.is_empty()
+    }
+}
+
+/// Makes an account hold what a [`DesiredState`] declares, within its scope:
+/// creates and updates, never deletes (Partoo documents no delete endpoint:
+/// a webhook to delete stays in [`Applied::remaining`], to delete in Partoo's
+/// app, Settings > Integrations > Webhooks).
+///
+/// Each round reads the account as a [`snapshot`](crate::ListWebhooks::snapshot),
+/// plans, and writes: one create request per organization for its new
+/// webhooks, then one update per webhook that differs. The next round reads
+/// the account again, which verifies the writes and finds what they could
+/// not do at once: Partoo's create body takes no custom headers, so a
+/// created webhook's headers are set by an update in the next round. It ends
+/// when a reading finds nothing to create or update, or after
+/// [`max_readings`](Self::max_readings) readings.
+///
+/// A write is never sent twice blindly: when one fails in a way that may
+/// have applied it (a timeout, a broken connection, a 5xx), the round ends
+/// and the next reading tells what happened. A failure that cannot have
+/// applied it (a 4xx) is returned at once.
+///
+/// ```no_run
+/// use partoo_webhooks::plan::Apply;
+/// use partoo_webhooks::{DesiredState, DesiredWebhook, EventType};
+/// # let client = partoo_webhooks::Client::new("key")?;
+/// let leads = DesiredWebhook::new(7, EventType::LeadReceived, "https://crm.example.com/leads");
+/// let desired = DesiredState::new(vec![leads])?;
+/// let applied = Apply::new(&client, &desired).org_id(7).run(|write| println!("{write:?}"))?;
+/// println!("converged: {}", applied.converged());
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "nothing is applied until run() is called"]
+pub struct Apply<'a> {
+    client: &'a Client,
+    desired: &'a DesiredState,
+    org_id: Option<u64>,
+    max_readings: u32,
+    max_items: u64,
+}
+
+impl<'a> Apply<'a> {
+    /// Applies `desired` with `client`.
+    pub fn new(client: &'a Client, desired: &'a DesiredState) -> Self {
+        Apply {
+            client,
+            desired,
+            org_id: None,
+            max_readings: 4,
+            max_items: 100_000,
+        }
+    }
+
+    /// Reads (and writes) only this organization, as `diff --org-id` does.
+    ///
+    /// Defaults to none: every webhook the key can see is read.
+    pub fn org_id(mut self, org_id: u64) -> Self {
+        self.org_id = Some(org_id);
+        self
+    }
+
+    /// The most readings of the account. Three suffice for a fresh account
+    /// with custom headers (create, set the headers, verify); a fourth
+    /// leaves room for one write whose answer was lost.
+    ///
+    /// Defaults to 4.
+    pub fn max_readings(mut self, readings: u32) -> Self {
+        self.max_readings = readings;
+        self
+    }
+
+    /// The most webhooks a reading holds (see
+    /// [`ListWebhooks::max_items`](crate::ListWebhooks::max_items)).
+    ///
+    /// Defaults to 100,000.
+    pub fn max_items(mut self, items: u64) -> Self {
+        self.max_items = items;
+        self
+    }
+
+    /// Runs it, calling `on_write` after each write Partoo accepted.
+    ///
+    /// # Errors
+    /// The first error of a reading, or of a write that cannot have been
+    /// applied; the writes made before it were reported to `on_write`.
+    pub fn run(self, mut on_write: impl FnMut(&Write)) -> Result<Applied, Error> {
+        let wanted: HashMap<(u64, &EventType), &DesiredWebhook> = (self.desired.webhooks().iter())
+            .map(|w| ((w.org_id, &w.event_type), w))
+            .collect();
+        let mut writes = Vec::new();
+        let mut readings = 0;
+        loop {
+            let mut listing = self.client.list_webhooks().max_items(self.max_items);
+            if let Some(org_id) = self.org_id {
+                listing = listing.org_id(org_id);
+            }
+            let plan = Plan::new(self.desired, &listing.snapshot()?);
+            readings += 1;
+            if (plan.creates.is_empty() && plan.updates.is_empty()) || readings == self.max_readings
+            {
+                return Ok(Applied {
+                    writes,
+                    remaining: plan,
+                    readings,
+                });
+            }
+            let mut record = |write: Write| {
+                on_write(&write);
+                writes.push(write);
+            };
+            let mut creates: BTreeMap<u64, Vec<NewWebhook>> = BTreeMap::new();
+            for create in &plan.creates {
+                let new = NewWebhook::new(create.event_type.clone(), &create.url);
+                creates.entry(create.org_id).or_default().push(new);
+            }
+            let sent = creates
+                .into_iter()
+                .try_for_each(|(org_id, new)| -> Result<(), Error> {
+                    let made = self.client.create_webhooks(new).org_id(org_id).send()?;
+                    made.into_iter()
+                        .for_each(|item| record(Write::Created(item)));
+                    Ok(())
+                });
+            let sent = sent.and_then(|()| {
+                plan.updates.iter().try_for_each(|update| {
+                    let Some(want) = wanted.get(&(update.org_id, &update.event_type)) else {
+                        return Ok(());
+                    };
+                    let change =
+                        WebhookUpdate::new(&want.url).custom_headers(want.custom_headers.clone());
+                    let item = self
+                        .client
+                        .update_webhook(update.id, change)
+                        .org_id(update.org_id)
+                        .send()?;
+                    record(Write::Updated(item));
+                    Ok(())
+                })
+            });
+            match sent {
+                // May have been applied: the next reading tells.
+                Err(error) if error.is_retryable() => {
+                    log::warn!("apply: {error}; reading the account again")
+                }
+                Err(error) => return Err(error),
+                Ok(()) => {}
+            }
+        }
+    }
+}
