@@ -613,7 +613,10 @@ fn a_max_page_beyond_the_largest_page_number_is_an_error() {
 
     let error = items.next().expect("an error").unwrap_err();
 
-    assert!(matches!(error, Error::Body { page: Some(1), .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::Body { page: Some(1), .. }),
+        "{error:?}"
+    );
     assert!(items.next().is_none());
     first.assert_calls(1);
     stray.assert_calls(0);
@@ -735,8 +738,10 @@ fn a_short_page_is_not_reported_complete() {
 }
 
 #[test]
-fn a_start_page_or_a_limit_skips_the_end_check() {
-    // What a user can do about a server whose count is wrong.
+fn a_start_page_skips_the_end_check_and_a_limit_does_not() {
+    // A listing from page 2 cannot know what came before. A limit used to
+    // skip the check too (issue 24, item 2); now a limited listing from page
+    // 1 must end with min(limit, count) items: 3 of min(10, 9) is a gap.
     let server = MockServer::start();
     let pages = [
         mock_page(&server, 1, page(1, 2, 9, [1, 2])),
@@ -744,17 +749,103 @@ fn a_start_page_or_a_limit_skips_the_end_check() {
     ];
     let stray = stray(&server);
 
-    let from_page_1 = ids(client(&server)
+    let from_page_1: Vec<Result<u64, Error>> = client(&server)
         .list_webhooks()
         .per_page(2)
         .page(1)
-        .limit(10));
+        .limit(10)
+        .items()
+        .map(|item| item.map(|item| item.id))
+        .collect();
     let from_page_2 = ids(client(&server).list_webhooks().per_page(2).page(2));
 
-    assert_eq!(from_page_1, [1, 2, 3]);
+    assert_eq!(from_page_1.len(), 4, "{from_page_1:?}");
+    assert_eq!(
+        from_page_1[..3]
+            .iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(
+        matches!(
+            from_page_1[3],
+            Err(Error::CountMismatch {
+                listed: 3,
+                count: 9,
+                ..
+            })
+        ),
+        "{from_page_1:?}"
+    );
     assert_eq!(from_page_2, [3]);
     let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
     assert_eq!(calls, [1, 2]);
+    stray.assert_calls(0);
+}
+
+/// Issue 24, item 2: a listing that announces 300 and ends after 100 (page
+/// 2 is short: empty) was a CountMismatch without a limit, but complete
+/// with `--limit 150` or `--limit 1000`. A limited listing from page 1 must
+/// end with min(limit, count) items or an error after them.
+#[test]
+fn a_limit_does_not_turn_the_completeness_check_off() {
+    for limit in [None, Some(150), Some(1000)] {
+        let server = MockServer::start();
+        let pages = [
+            mock_page(&server, 1, page(1, 3, 300, 1..=100)),
+            mock_page(&server, 2, page(2, 3, 300, [])),
+        ];
+        let stray = stray(&server);
+        let mut request = client(&server).list_webhooks();
+        if let Some(limit) = limit {
+            request = request.limit(limit);
+        }
+        let mut items = request.items();
+
+        let listed: Vec<u64> = items
+            .by_ref()
+            .take(100)
+            .map(|item| item.unwrap().id)
+            .collect();
+        let error = items.next().expect("an error after every item");
+
+        assert_eq!(listed, (1..=100).collect::<Vec<_>>(), "{limit:?}");
+        assert!(
+            matches!(
+                error,
+                Err(Error::CountMismatch {
+                    listed: 100,
+                    count: 300,
+                    ..
+                })
+            ),
+            "{limit:?}: {error:?}"
+        );
+        assert!(items.next().is_none());
+        let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
+        assert_eq!(calls, [1, 1], "{limit:?}");
+        stray.assert_calls(0);
+    }
+}
+
+#[test]
+fn a_limit_met_before_a_short_page_is_complete() {
+    // min(100, 300) = 100 items: the limit is met on page 1, which is all
+    // that is requested.
+    let server = MockServer::start();
+    let pages = [
+        mock_page(&server, 1, page(1, 3, 300, 1..=100)),
+        mock_page(&server, 2, page(2, 3, 300, [])),
+    ];
+    let stray = stray(&server);
+
+    let listed = ids(client(&server).list_webhooks().limit(100));
+
+    assert_eq!(listed, (1..=100).collect::<Vec<_>>());
+    let calls: Vec<usize> = pages.iter().map(Mock::calls).collect();
+    assert_eq!(calls, [1, 0]);
     stray.assert_calls(0);
 }
 
@@ -789,7 +880,15 @@ fn duplicates_counts_the_items_left_out_and_debug_shows_the_state() {
     assert_eq!(second.items.len(), 1, "only webhook 4 is new");
     assert_eq!(listing.duplicates(), 2);
     let debug = format!("{listing:?}");
-    for part in ["Pages", "listing", "state", "contract", "count: Some(4)"] {
+    // The settings, where the listing is, and what it received.
+    for part in [
+        "Pages",
+        "settings",
+        "per_page: 3",
+        "state",
+        "count: Some(4)",
+        "listed: 4",
+    ] {
         assert!(debug.contains(part), "{part} not in {debug}");
     }
     common::assert_no_key_piece(&debug);

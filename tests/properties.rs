@@ -8,19 +8,27 @@
 //! - whatever a server answers (ids repeated or missing, empty pages, a
 //!   `count` and a `max_page` that lie or change), every entry point keeps
 //!   the listing contract: its requests stay within the bound, an `Ok` end of
-//!   a whole listing means exactly `count` distinct items, and nothing panics
-//!   or runs on.
+//!   a whole listing means exactly `count` distinct items (`min(limit,
+//!   count)` with a limit), and nothing panics or runs on;
+//! - against an account that changes while it is listed (webhooks deleted,
+//!   created, both at once, or updated, between any two requests), the same
+//!   contract holds, and a snapshot that returns `Ok` returns a state the
+//!   account actually had.
 
 mod common;
 
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
 use std::time::Duration;
 
 use common::raw::{self, assert_key_hidden, RawServer, Step};
 use common::workers::prefetch_threads_settled;
 use common::{page, Sleeps, KEY};
-use partoo_webhooks::{Client, Error};
+use partoo_webhooks::{Client, Error, WebhookItem};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -241,17 +249,21 @@ proptest! {
             prop_assert_eq!(pages, expected_pages, "the requests, by page");
         } else {
             // Up to the page the listing ended on, the same requests as without
-            // prefetching (in another order); past it, each page at most once,
-            // and never more than `prefetch` pages beyond.
+            // prefetching (in another order); past it, never more than
+            // `prefetch` pages beyond, each fetched once: a page requested
+            // ahead runs its whole fetch on its own thread, so when the
+            // listing ends meanwhile its retries still run (at most
+            // `max_retries` of them; the old workers stopped retrying).
             let last = expected_pages.last().copied().flatten().unwrap_or(1);
             let settled = settled_requests(&server);
             let (within, beyond): (Vec<_>, Vec<_>) =
                 settled.into_iter().partition(|page| *page <= Some(last));
             prop_assert_eq!(within, expected_pages, "the requests up to page {}", last);
-            let mut beyond: Vec<u32> = beyond.into_iter().flatten().collect();
-            let distinct = beyond.len();
-            beyond.dedup();
-            prop_assert_eq!(beyond.len(), distinct, "a page past the end requested twice");
+            let beyond: Vec<u32> = beyond.into_iter().flatten().collect();
+            for page in &beyond {
+                let requests = beyond.iter().filter(|p| *p == page).count();
+                prop_assert!(requests <= 1 + max_retries as usize, "page {} requested {} times", page, requests);
+            }
             prop_assert!(beyond.iter().all(|page| *page <= last + prefetch as u32), "{:?}", beyond);
         }
     }
@@ -440,7 +452,9 @@ proptest! {
             prop_assert_eq!(last_count, Some(ids.len() as u64), "pages() ended Ok with {:?}", ids);
         }
 
-        // .limit(n): within the bound and the limit; no end check.
+        // .limit(n): within the bound and the limit, and (since issue 24: a
+        // limit used to turn the end check off) an Ok end means exactly
+        // min(limit, count) items.
         let server = serve(&answers, 1);
         let request = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch);
         let mut limited = request.limit(limit).items();
@@ -448,6 +462,10 @@ proptest! {
         let ids: Vec<u64> = listed.iter().map(|item| item.id).collect();
         assert_well_ended(&ids, &errors, ended)?;
         prop_assert!(ids.len() as u64 <= limit);
+        if errors.is_empty() {
+            let expected = limited.total().map(|count| count.min(limit));
+            prop_assert_eq!(Some(ids.len() as u64), expected, ".limit({}) ended Ok", limit);
+        }
         drop(limited);
         prop_assert!(settled_count(&server) <= bound, ".limit({})", limit);
 
@@ -478,6 +496,282 @@ proptest! {
                 prop_assert_eq!(webhooks.len() as u64, answers[0].count, "{:?}", ids);
             }
             Err(error) => assert_key_hidden(&error),
+        }
+    }
+}
+
+// ---- An account that changes while it is listed ----------------------------
+
+/// A change to the account; indexes are taken modulo the places there are.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Delete(usize),
+    Create(usize),
+    /// One webhook deleted and another created at once: `count` and
+    /// `max_page` stay as they were while every webhook between the two
+    /// places shifts by one (issue 24, item 1).
+    DeleteAndCreate(usize, usize),
+    /// A new URL (and version) for one webhook: same ids, another state.
+    Update(usize),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    let at = || 0usize..16;
+    prop_oneof![
+        1 => at().prop_map(Change::Delete),
+        1 => at().prop_map(Change::Create),
+        3 => (at(), at()).prop_map(|(gone, new)| Change::DeleteAndCreate(gone, new)),
+        1 => at().prop_map(Change::Update),
+    ]
+}
+
+/// A webhook as the account holds it: its id and the version of its URL.
+type Webhook = (u64, u32);
+
+/// The account: its webhooks in the server's order, the changes to come
+/// (each after the request of that number), and every state it had.
+struct Account {
+    webhooks: Vec<Webhook>,
+    changes: Vec<(usize, Change)>,
+    requests: usize,
+    next_id: u64,
+    states: Vec<Vec<Webhook>>,
+}
+
+impl Account {
+    fn apply(&mut self, change: Change) {
+        let len = self.webhooks.len();
+        let mut create = |webhooks: &mut Vec<Webhook>, at: usize| {
+            webhooks.insert(at % (webhooks.len() + 1), (self.next_id, 0));
+            self.next_id += 1;
+        };
+        match change {
+            Change::Delete(at) if len > 0 => {
+                self.webhooks.remove(at % len);
+            }
+            Change::Create(at) => create(&mut self.webhooks, at),
+            Change::DeleteAndCreate(gone, new) if len > 0 => {
+                self.webhooks.remove(gone % len);
+                create(&mut self.webhooks, new);
+            }
+            Change::Update(at) if len > 0 => self.webhooks[at % len].1 += 1,
+            _ => return,
+        }
+        self.states.push(self.webhooks.clone());
+    }
+
+    /// The answer to `page` of `per_page` from the state of now.
+    fn answer(&self, page: u32, per_page: usize) -> serde_json::Value {
+        let count = self.webhooks.len();
+        let first = (page as usize - 1).saturating_mul(per_page).min(count);
+        let items: Vec<serde_json::Value> = self.webhooks[first..(first + per_page).min(count)]
+            .iter()
+            .map(|&(id, version)| {
+                let mut webhook = common::webhook(id);
+                webhook["url"] = url(id, version).into();
+                webhook
+            })
+            .collect();
+        json!({
+            "page": page,
+            "max_page": count.div_ceil(per_page),
+            "count": count,
+            "items": items,
+        })
+    }
+}
+
+fn url(id: u64, version: u32) -> String {
+    format!("https://hooks.example.com/{id}/v{version}")
+}
+
+/// A server of an [`Account`], answering one request at a time (so that
+/// every answer is of one state), and applying the changes due after it.
+struct ShiftingServer {
+    addr: std::net::SocketAddr,
+    account: Arc<Mutex<Account>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl ShiftingServer {
+    fn start(initial: u64, changes: Vec<(usize, Change)>) -> ShiftingServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let webhooks: Vec<Webhook> = (1..=initial).map(|id| (id, 0)).collect();
+        let account = Arc::new(Mutex::new(Account {
+            states: vec![webhooks.clone()],
+            webhooks,
+            changes,
+            requests: 0,
+            next_id: initial + 1,
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (account, stop) = (Arc::clone(&account), Arc::clone(&stop));
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Ok(stream) = stream {
+                        answer_from(stream, &account);
+                    }
+                }
+            })
+        };
+        ShiftingServer {
+            addr,
+            account,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    fn requests(&self) -> usize {
+        self.account.lock().unwrap().requests
+    }
+
+    /// Every state the account had, as (id, URL) lists.
+    fn states(&self) -> Vec<Vec<(u64, String)>> {
+        let account = self.account.lock().unwrap();
+        let shown = |state: &Vec<Webhook>| state.iter().map(|&(id, v)| (id, url(id, v))).collect();
+        account.states.iter().map(shown).collect()
+    }
+
+    /// The most pages any one listing of this account may request, as
+    /// [`bound`] for the answers of every state it had.
+    fn bound(&self, per_page: u32) -> usize {
+        let account = self.account.lock().unwrap();
+        let per_page = per_page as usize;
+        let largest = account.states.iter().map(Vec::len).max().unwrap_or(0);
+        let smallest_page = account
+            .states
+            .iter()
+            .map(|state| state.len().min(per_page))
+            .min();
+        largest.div_ceil(smallest_page.unwrap_or(1).max(1)) + 2
+    }
+}
+
+impl Drop for ShiftingServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread, which then sees the flag.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn answer_from(mut stream: TcpStream, account: &Mutex<Account>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut buf = [0; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let target = head.split(' ').nth(1).unwrap_or_default();
+    let param = |name: &str| {
+        let query = target.split_once('?').map_or("", |(_, query)| query);
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|n| n.parse::<u32>().ok())
+    };
+    let (page, per_page) = (param("page").unwrap_or(1), param("per_page").unwrap_or(100));
+    let mut account = account.lock().unwrap();
+    let body = account.answer(page.max(1), per_page.max(1) as usize);
+    account.requests += 1;
+    let due: Vec<Change> = account
+        .changes
+        .iter()
+        .filter(|(after, _)| *after == account.requests)
+        .map(|(_, change)| *change)
+        .collect();
+    due.into_iter().for_each(|change| account.apply(change));
+    drop(account);
+    let _ = stream.write_all(&raw::json_response(200, &body));
+}
+
+/// The server's `states` as the snapshot's items: (id, URL) in order.
+fn as_state(webhooks: &[WebhookItem]) -> Vec<(u64, String)> {
+    webhooks.iter().map(|w| (w.id, w.url.clone())).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn listings_of_an_account_that_changes_keep_the_contract_and_snapshots_are_states_it_had(
+        per_page in 1u32..=4,
+        initial in 0u64..=10,
+        changes in prop::collection::vec((1usize..=6, change()), 0..=4),
+        prefetch in prop_oneof![Just(0usize), 1usize..=3],
+    ) {
+        let _serial = serial();
+        let client = |server: &ShiftingServer| {
+            Client::builder()
+                .api_key(KEY)
+                .base_url(server.base_url())
+                .max_retries(0)
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap()
+        };
+
+        // items(): within the bound; an Ok end is exactly `count` items.
+        let server = ShiftingServer::start(initial, changes.clone());
+        let mut items = client(&server).list_webhooks().per_page(per_page).prefetch(prefetch).items();
+        let (listed, errors, ended) = drain(&mut items, 1000);
+        let ids: Vec<u64> = listed.iter().map(|item| item.id).collect();
+        assert_well_ended(&ids, &errors, ended)?;
+        let total = items.total();
+        drop(items);
+        prop_assert_eq!(prefetch_threads_settled(), 0);
+        let bound = server.bound(per_page);
+        prop_assert!(server.requests() <= bound, "items(): {} > {}", server.requests(), bound);
+        if errors.is_empty() {
+            prop_assert_eq!(Some(ids.len() as u64), total, "items() ended Ok with {:?}", ids);
+        }
+        drop(server);
+
+        // snapshot(): each listing within the bound; Ok is a state the
+        // account had, whatever changed between or during the listings.
+        let passes = 3;
+        let server = ShiftingServer::start(initial, changes.clone());
+        let snapshot = client(&server)
+            .list_webhooks()
+            .per_page(per_page)
+            .prefetch(prefetch)
+            .max_passes(passes)
+            .snapshot();
+        prop_assert_eq!(prefetch_threads_settled(), 0);
+        let bound = server.bound(per_page);
+        prop_assert!(server.requests() <= passes as usize * bound, "snapshot(): {} requests", server.requests());
+        match snapshot {
+            Ok(webhooks) => {
+                let state = as_state(&webhooks);
+                let states = server.states();
+                prop_assert!(states.contains(&state), "{:?} is none of {:?}", state, states);
+            }
+            Err(error) => prop_assert!(
+                matches!(error, Error::NoConsistentSnapshot { passes: 3, .. }),
+                "{:?}", error
+            ),
         }
     }
 }

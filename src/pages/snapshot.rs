@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::pages::Pages;
 
 /// Lists with `pass` until two consecutive passes agree (one, for a single
-/// page), at most `max_passes` times; a pass whose own listing is
+/// page), at most `max_passes` times (at least once); a pass whose own listing is
 /// inconsistent (a repeated id, a count that changed or does not add up)
 /// counts as a pass that agrees with nothing.
 ///
@@ -25,6 +25,8 @@ pub(crate) fn snapshot<T: PartialEq + Send + 'static>(
     max_items: u64,
     mut pass: impl FnMut() -> Pages<T>,
 ) -> Result<Vec<T>, Error> {
+    // 0 counts as 1: a snapshot that requests nothing could not return anything.
+    let max_passes = max_passes.max(1);
     let mut previous = None;
     for n in 1..=max_passes {
         let current = one_pass(pass(), max_items)?;

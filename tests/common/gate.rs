@@ -31,6 +31,14 @@ struct Shared {
     arrived: Condvar,
     open: Mutex<bool>,
     opened: Condvar,
+    /// When each request arrived, with its page, in order of arrival.
+    arrivals: Mutex<Vec<(u32, Instant)>>,
+    /// When each answer from `first` was given, with its page.
+    firsts_given: Mutex<Vec<(u32, Instant)>>,
+    /// Requests received and not yet answered: now, and the most at once.
+    in_flight: Mutex<(usize, usize)>,
+    /// How long every answer waits (after the gate) before it is given.
+    delay: Duration,
 }
 
 /// The server. Pages listed in `held` wait for [`open`](Self::open); others
@@ -52,10 +60,27 @@ impl GateServer {
         first: HashMap<u32, Vec<u8>>,
         held: &[u32],
     ) -> GateServer {
+        Self::serve(responses, first, held, Duration::ZERO)
+    }
+
+    /// Like [`start`](Self::start), holding no page but giving every answer
+    /// `delay` after its request arrived: requests made concurrently are then
+    /// in flight at once, which [`max_in_flight`](Self::max_in_flight) sees.
+    pub fn start_with_delay(responses: HashMap<u32, Value>, delay: Duration) -> GateServer {
+        Self::serve(responses, HashMap::new(), &[], delay)
+    }
+
+    fn serve(
+        responses: HashMap<u32, Value>,
+        first: HashMap<u32, Vec<u8>>,
+        held: &[u32],
+        delay: Duration,
+    ) -> GateServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             first: Mutex::new(first),
+            delay,
             ..Shared::default()
         });
         let (responses, held) = (Arc::new(responses), Arc::new(held.to_vec()));
@@ -99,6 +124,22 @@ impl GateServer {
         self.pages()
     }
 
+    /// The page of each request and when it arrived, in order of arrival.
+    pub fn arrivals(&self) -> Vec<(u32, Instant)> {
+        self.shared.arrivals.lock().unwrap().clone()
+    }
+
+    /// The page of each answer given from `first` and when it was given
+    /// (just before its bytes were written).
+    pub fn firsts_given(&self) -> Vec<(u32, Instant)> {
+        self.shared.firsts_given.lock().unwrap().clone()
+    }
+
+    /// The most requests that were ever waiting for their answers at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.in_flight.lock().unwrap().1
+    }
+
     /// Lets the held requests have their answers.
     pub fn open(&self) {
         *self.shared.open.lock().unwrap() = true;
@@ -128,6 +169,12 @@ fn answer(stream: TcpStream, shared: &Shared, responses: &HashMap<u32, Value>, h
         .find_map(|part| part.strip_prefix("page="))
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
+    shared.arrivals.lock().unwrap().push((page, Instant::now()));
+    {
+        let mut in_flight = shared.in_flight.lock().unwrap();
+        in_flight.0 += 1;
+        in_flight.1 = in_flight.1.max(in_flight.0);
+    }
     shared.pages.lock().unwrap().push(page);
     shared.arrived.notify_all();
     if held.contains(&page) {
@@ -141,7 +188,18 @@ fn answer(stream: TcpStream, shared: &Shared, responses: &HashMap<u32, Value>, h
                 .0;
         }
     }
+    thread::sleep(shared.delay);
     let first = shared.first.lock().unwrap().remove(&page);
+    if first.is_some() {
+        shared
+            .firsts_given
+            .lock()
+            .unwrap()
+            .push((page, Instant::now()));
+    }
+    // Out of flight before the answer leaves: a client can only send its
+    // next request once it has this one.
+    shared.in_flight.lock().unwrap().0 -= 1;
     let response = match (first, responses.get(&page)) {
         (Some(bytes), _) => bytes,
         (None, Some(body)) => json_response(200, body),
