@@ -64,12 +64,19 @@
 //!
 //! [`LeadReceived`], [`MessageEvent`] and [`BusinessEvent`] hold the fields
 //! Partoo's event reference documents, read as tolerantly as
-//! [`WebhookItem`](crate::WebhookItem): unknown fields are ignored, every
-//! field is optional (absent and `null` read as `None`), identifiers are text
-//! whether Partoo sends strings or numbers, and the enumerations
+//! [`WebhookItem`](crate::WebhookItem): unknown fields are ignored, and every
+//! field is optional (absent and `null` read as `None`, or as an empty list).
+//! Every field that is not an object or a list reads whether Partoo sends a
+//! string or a number: identifiers and numbers (`org_id` as `7` or `"7"`,
+//! an `id` as `55` or `"55"`), booleans as `true` or `"true"`. Text fields
+//! hold a number's JSON text (`7` reads as `"7"`), and dates are text as
+//! Partoo wrote them (a business's `created` as `"1409930074.2"` from epoch
+//! seconds, or the date it sent in a string). The enumerations
 //! ([`LeadFieldType`], [`MessageStatus`], [`SenderType`]) keep values they do
-//! not know in `Unknown`, as [`EventType`] does. Anything else is in
-//! [`Delivery::payload_json`], or in a type of your own through
+//! not know in `Unknown`, as [`EventType`] does. A value that is none of
+//! these (an `org_id` of `"seven"`, a list where an object is documented)
+//! makes [`Delivery::payload`] fail with [`DeliveryError::Payload`]. Anything
+//! else is in [`Delivery::payload_json`], or in a type of your own through
 //! [`Delivery::payload`].
 //!
 //! Available with the `verify` feature (on by default).
