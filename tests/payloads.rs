@@ -157,7 +157,9 @@ fn business_events_read_the_whole_business() {
             .unwrap();
         assert_eq!(business.id.as_deref(), Some("5409c35a97bbc544d8e26737"));
         assert_eq!(business.group_id.as_deref(), Some("3"));
-        assert_eq!(business.created, Some(1409930074.2));
+        // Dates are text as Partoo wrote them: here the documented epoch seconds.
+        assert_eq!(business.created.as_deref(), Some("1409930074.2"));
+        assert_eq!(business.modified.as_deref(), Some("1700000000.5"));
         assert_eq!(business.address_full, None);
     }
 }
@@ -210,7 +212,133 @@ fn a_type_of_your_own_reads_the_payload() {
     assert_eq!(mine.opening_hours["monday"], ["9-12"]);
 }
 
+#[test]
+fn org_id_reads_from_a_string_or_a_number_in_message_and_business_events() {
+    for org_id in ["7", "\"7\""] {
+        let message =
+            format!(r#"{{"type": "message_updated", "payload": {{"org_id": {org_id}}}}}"#);
+        let event: MessageEvent = delivery(&message).payload().unwrap();
+        assert_eq!(event.org_id, Some(7), "{org_id}");
+        let business = format!(
+            r#"{{"type": "business_updated", "payload": {{"business": {{"org_id": {org_id}, "group_id": {org_id}}}}}}}"#
+        );
+        let event: BusinessEvent = delivery(&business).payload().unwrap();
+        let business = event.business.unwrap();
+        assert_eq!(business.org_id, Some(7), "{org_id}");
+        assert_eq!(business.group_id.as_deref(), Some("7"), "{org_id}");
+    }
+}
+
+#[test]
+fn a_business_s_dates_read_as_partoo_wrote_them_epoch_seconds_or_a_string() {
+    let body = r#"{"type": "business_created", "payload": {"business": {
+        "id": 5409, "created": "2014-09-05 15:14:34.200000+00:00", "modified": 1700000000
+    }}}"#;
+    let business = delivery(body)
+        .payload::<BusinessEvent>()
+        .unwrap()
+        .business
+        .unwrap();
+    assert_eq!(business.id.as_deref(), Some("5409"));
+    assert_eq!(
+        business.created.as_deref(),
+        Some("2014-09-05 15:14:34.200000+00:00")
+    );
+    assert_eq!(business.modified.as_deref(), Some("1700000000"));
+}
+
+/// Every field that is not an object or a list, given as a number where the
+/// docs show a string, or as a string where they show a number or a
+/// boolean, still reads: no payload fails as a whole for it.
+#[test]
+fn every_field_reads_whether_partoo_sends_a_string_or_a_number() {
+    let lead: LeadReceived = delivery(
+        r#"{"type": "lead_received", "payload": {
+            "id": "981", "source": 1, "created_at": 1714644000, "chatbot_id": 4,
+            "chatbot_name": 5, "business_name": 6, "store_code": 12,
+            "values": [{"id": "1", "type": 2, "name": 3, "value": 4.5}]}}"#,
+    )
+    .payload()
+    .unwrap();
+    assert_eq!(lead.id.as_deref(), Some("981"));
+    assert_eq!(lead.created_at.as_deref(), Some("1714644000"));
+    assert_eq!(lead.chatbot_id.as_deref(), Some("4"));
+    assert_eq!(lead.store_code.as_deref(), Some("12"));
+    let value = &lead.values[0];
+    assert_eq!(value.id.as_deref(), Some("1"));
+    assert_eq!(value.kind, Some("2".parse().unwrap()));
+    assert_eq!(value.value.as_deref(), Some("4.5"));
+
+    let event: MessageEvent = delivery(
+        r#"{"type": "message_created", "payload": {
+            "org_id": "7",
+            "message": {"id": "55", "conversation_id": 12, "date": 1675182137, "content_type": 1,
+                        "sender_type": 2, "sender_label": 3, "status": 4, "is_deleted": "true",
+                        "content": 5, "user_id": 6, "custom_channel": 7},
+            "conversation": {"id": "12", "consumer_img": 1, "consumer_name": 2,
+                             "business": {"id": 5409}, "messaging_partner": 3, "custom_channel": 4}
+        }}"#,
+    )
+    .payload()
+    .unwrap();
+    assert_eq!(event.org_id, Some(7));
+    let message = event.message.unwrap();
+    assert_eq!(message.conversation_id.as_deref(), Some("12"));
+    assert_eq!(message.date.as_deref(), Some("1675182137"));
+    assert_eq!(
+        message.status.map(|status| status.to_string()).as_deref(),
+        Some("4")
+    );
+    assert_eq!(message.is_deleted, Some(true));
+    assert_eq!(message.user_id.as_deref(), Some("6"));
+    let conversation = event.conversation.unwrap();
+    assert_eq!(conversation.id.as_deref(), Some("12"));
+    assert_eq!(conversation.business.unwrap().id.as_deref(), Some("5409"));
+
+    let business = delivery(
+        r#"{"type": "business_updated", "payload": {"business": {
+            "id": 5409, "org_id": "7", "group_id": 3, "name": 4, "code": 12, "status": 5,
+            "address_full": 6, "address": 7, "city": 8, "zipcode": 44000, "region": 9,
+            "country": 10, "created": "1409930074.2", "modified": 1700000000.5
+        }}}"#,
+    )
+    .payload::<BusinessEvent>()
+    .unwrap()
+    .business
+    .unwrap();
+    assert_eq!(business.org_id, Some(7));
+    assert_eq!(business.code.as_deref(), Some("12"));
+    assert_eq!(business.zipcode.as_deref(), Some("44000"));
+    assert_eq!(business.created.as_deref(), Some("1409930074.2"));
+}
+
+#[test]
+fn a_value_that_is_neither_string_nor_number_of_the_field_is_a_payload_error() {
+    for org_id in [r#""seven""#, "7.5", "-1", "{}", "[7]", "true"] {
+        let body = format!(r#"{{"type": "message_updated", "payload": {{"org_id": {org_id}}}}}"#);
+        let result = delivery(&body).payload::<MessageEvent>();
+        assert!(
+            matches!(result, Err(DeliveryError::Payload { .. })),
+            "{org_id}: {result:?}"
+        );
+    }
+}
+
 proptest! {
+    /// An identifier or a number reads the same whether sent as a number or
+    /// as a string.
+    #[test]
+    fn a_number_and_its_string_read_the_same(n in any::<u64>()) {
+        for org_id in [n.to_string(), format!("\"{n}\"")] {
+            let body = format!(
+                r#"{{"type": "message_updated", "payload": {{"org_id": {org_id}, "message": {{"id": {org_id}}}}}}}"#
+            );
+            let event: MessageEvent = delivery(&body).payload().unwrap();
+            prop_assert_eq!(event.org_id, Some(n));
+            prop_assert_eq!(event.message.unwrap().id, Some(n.to_string()));
+        }
+    }
+
     /// Whatever the bytes, parsing returns (and never a panic).
     #[test]
     fn arbitrary_bodies_never_panic(body in any::<Vec<u8>>()) {

@@ -1,9 +1,10 @@
-//! The errors of receiving a delivery: loading a key, verifying a signature,
-//! reading what was verified.
+//! The errors of receiving a delivery: a signature refused, and everything
+//! else (a key, a body that is not a delivery, a payload of another shape).
 
+use std::error::Error;
 use std::fmt;
 
-use crate::{Cause, EventType};
+use crate::webhooks::EventType;
 
 /// Why a delivery's signature was refused.
 ///
@@ -31,74 +32,52 @@ pub enum SignatureError {
 
 impl fmt::Display for SignatureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(match self {
             SignatureError::Missing => {
-                f.write_str("no signature: the X-Partoo-Signature-v1 header is absent or blank")
+                "no signature: the X-Partoo-Signature-v1 header is absent or blank"
             }
-            SignatureError::Malformed { reason } => write!(f, "malformed signature: {reason}"),
-            SignatureError::Mismatch => f.write_str(
-                "invalid signature: not made for this body by any of the verifier's keys",
-            ),
-        }
+            SignatureError::Malformed { reason } => {
+                return write!(f, "malformed signature: {reason}")
+            }
+            SignatureError::Mismatch => {
+                "invalid signature: not made for this body by any of the verifier's keys"
+            }
+        })
     }
 }
 
-impl std::error::Error for SignatureError {}
+impl Error for SignatureError {}
 
-/// Why [`Verifier::from_pem`](super::Verifier::from_pem) refused a key.
+/// Why a key, a delivery or a payload was refused: what
+/// [`Verifier::from_pem`](super::Verifier::from_pem),
+/// [`Verifier::verify_delivery`](super::Verifier::verify_delivery),
+/// [`Delivery::parse_unverified`](super::Delivery::parse_unverified) and
+/// [`Delivery::payload`](super::Delivery::payload) return.
 ///
-/// No variant repeats the text it was given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeyError {
-    /// The text is not one PEM block labelled `PUBLIC KEY`.
-    NotPem {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-    /// A public key, but not an Ed25519 one (RSA, EC, X25519, ...), or not
-    /// exactly the SubjectPublicKeyInfo of one (RFC 8410).
-    NotEd25519,
-    /// An Ed25519 key that cannot show who signed: a point of small order,
-    /// or an encoding that is not canonical.
-    Weak {
-        /// What is wrong with it.
-        reason: &'static str,
-    },
-}
-
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyError::NotPem { reason } => write!(f, "not a PEM public key: {reason}"),
-            KeyError::NotEd25519 => f.write_str(
-                "not an Ed25519 public key: expected the SubjectPublicKeyInfo of one \
-                 (algorithm 1.3.101.112), as Partoo publishes it",
-            ),
-            KeyError::Weak { reason } => write!(f, "refused Ed25519 key: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for KeyError {}
-
-/// Why [`Verifier::verify_delivery`](super::Verifier::verify_delivery) or
-/// [`Delivery::payload`](super::Delivery::payload) gave no delivery or payload.
+/// A receiver answers [`Signature`](Self::Signature) with 401 and the others
+/// with 400: Partoo signed the body, so sending it again would not help.
 ///
 /// The decoder's message, when there is one, is the
 /// [`source`](std::error::Error::source); it may quote a short piece of the
 /// body, which is only ever parsed once its signature verified (or, with
 /// [`Delivery::parse_unverified`](super::Delivery::parse_unverified), at the
-/// caller's choice).
+/// caller's choice). No variant repeats a key's text.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum DeliveryError {
+    /// The text given as a public key is not exactly one Ed25519 public key
+    /// in an SPKI PEM: no block or several, a private key, another
+    /// algorithm, a key of small order or encoded non-canonically.
+    Key {
+        /// What is wrong with it, as `Display` shows it.
+        reason: &'static str,
+    },
     /// The signature was refused; the body was not parsed.
     Signature(SignatureError),
     /// The body is not a delivery: not a JSON object with a string `type`.
     Envelope {
         /// What the decoder said.
-        source: Cause,
+        source: Box<dyn Error + Send + Sync>,
     },
     /// The payload does not have the shape asked of
     /// [`Delivery::payload`](super::Delivery::payload).
@@ -106,7 +85,7 @@ pub enum DeliveryError {
         /// The delivery's event type.
         event_type: EventType,
         /// What the decoder said.
-        source: Cause,
+        source: Box<dyn Error + Send + Sync>,
     },
 }
 
@@ -119,6 +98,7 @@ impl From<SignatureError> for DeliveryError {
 impl fmt::Display for DeliveryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            DeliveryError::Key { reason } => f.write_str(reason),
             DeliveryError::Signature(_) => f.write_str("the delivery's signature was refused"),
             DeliveryError::Envelope { .. } => {
                 f.write_str("not a delivery: the body is not a JSON object with a string \"type\"")
@@ -132,9 +112,10 @@ impl fmt::Display for DeliveryError {
     }
 }
 
-impl std::error::Error for DeliveryError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+impl Error for DeliveryError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
+            DeliveryError::Key { .. } => None,
             DeliveryError::Signature(error) => Some(error),
             DeliveryError::Envelope { source } | DeliveryError::Payload { source, .. } => {
                 Some(source.as_ref())

@@ -49,7 +49,7 @@
 //! - A signature of another body or another key, and a non-canonical one
 //!   whose S is not below the group order ([`SignatureError::Mismatch`]).
 //! - Public keys of small order, and keys encoded non-canonically, when the
-//!   verifier is made ([`KeyError::Weak`]).
+//!   verifier is made ([`DeliveryError::Key`]).
 //!
 //! The body is verified byte for byte: the same JSON serialized again
 //! (another key order, other escapes) does not verify. Verification runs
@@ -64,35 +64,39 @@
 //!
 //! [`LeadReceived`], [`MessageEvent`] and [`BusinessEvent`] hold the fields
 //! Partoo's event reference documents, read as tolerantly as
-//! [`WebhookItem`](crate::WebhookItem): unknown fields are ignored, every
-//! field is optional (absent and `null` read as `None`), identifiers are text
-//! whether Partoo sends strings or numbers, and the enumerations
+//! [`WebhookItem`](crate::WebhookItem): unknown fields are ignored, and every
+//! field is optional (absent and `null` read as `None`, or as an empty list).
+//! Every field that is not an object or a list reads whether Partoo sends a
+//! string or a number: identifiers and numbers (`org_id` as `7` or `"7"`,
+//! an `id` as `55` or `"55"`), booleans as `true` or `"true"`. Text fields
+//! hold a number's JSON text (`7` reads as `"7"`), and dates are text as
+//! Partoo wrote them (a business's `created` as `"1409930074.2"` from epoch
+//! seconds, or the date it sent in a string). The enumerations
 //! ([`LeadFieldType`], [`MessageStatus`], [`SenderType`]) keep values they do
-//! not know in `Unknown`, as [`EventType`] does. Anything else is in
-//! [`Delivery::payload_json`], or in a type of your own through
+//! not know in `Unknown`, as [`EventType`] does. A value that is none of
+//! these (an `org_id` of `"seven"`, a list where an object is documented)
+//! makes [`Delivery::payload`] fail with [`DeliveryError::Payload`]. Anything
+//! else is in [`Delivery::payload_json`], or in a type of your own through
 //! [`Delivery::payload`].
 //!
 //! Available with the `verify` feature (on by default).
 
 mod error;
 mod payload;
-mod signature;
-
-use std::fmt;
+mod verifier;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::EventType;
+use crate::webhooks::EventType;
 
-pub use error::{DeliveryError, KeyError, SignatureError};
+pub use error::{DeliveryError, SignatureError};
 pub use payload::{
     Business, BusinessEvent, BusinessRef, Conversation, LeadFieldType, LeadReceived, LeadValue,
     Message, MessageEvent, MessageStatus, SenderType,
 };
-
-use signature::PublicKey;
+pub use verifier::Verifier;
 
 /// The header that carries a delivery's signature.
 pub const SIGNATURE_HEADER: &str = "X-Partoo-Signature-v1";
@@ -111,127 +115,6 @@ pub const SANDBOX_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEALsyvX2yVnG3ZKRIFfEvYk2nkzanoNgAqBSqdeNub4sM=
 -----END PUBLIC KEY-----
 ";
-
-/// The 32 bytes of [`PRODUCTION_KEY_PEM`]'s key.
-const PRODUCTION_KEY: PublicKey = [
-    0xd0, 0x6f, 0x5c, 0x88, 0x72, 0xfa, 0x5d, 0x94, 0x17, 0xb9, 0x6a, 0xba, 0x5b, 0x87, 0x45, 0x2e,
-    0xfc, 0x0d, 0x10, 0xf5, 0xa0, 0x71, 0xdb, 0x50, 0x80, 0x45, 0x65, 0x04, 0x8c, 0x19, 0x58, 0x14,
-];
-
-/// The 32 bytes of [`SANDBOX_KEY_PEM`]'s key.
-const SANDBOX_KEY: PublicKey = [
-    0x2e, 0xcc, 0xaf, 0x5f, 0x6c, 0x95, 0x9c, 0x6d, 0xd9, 0x29, 0x12, 0x05, 0x7c, 0x4b, 0xd8, 0x93,
-    0x69, 0xe4, 0xcd, 0xa9, 0xe8, 0x36, 0x00, 0x2a, 0x05, 0x2a, 0x9d, 0x78, 0xdb, 0x9b, 0xe2, 0xc3,
-];
-
-/// Checks deliveries' signatures against one or more Ed25519 public keys.
-///
-/// A signature made by any of the keys is accepted: during a key rotation,
-/// hold the old and the new key; a receiver for both environments holds
-/// both of Partoo's keys.
-///
-/// ```
-/// use partoo_webhooks::delivery::Verifier;
-///
-/// let both = Verifier::production().or(Verifier::sandbox());
-/// assert_eq!(both.len(), 2);
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Verifier {
-    /// Never empty, and every key passed [`signature::check_key`].
-    keys: Vec<PublicKey>,
-}
-
-impl Verifier {
-    /// Partoo's production key ([`PRODUCTION_KEY_PEM`]).
-    #[must_use]
-    pub fn production() -> Verifier {
-        Verifier {
-            keys: vec![PRODUCTION_KEY],
-        }
-    }
-
-    /// Partoo's sandbox key ([`SANDBOX_KEY_PEM`]).
-    #[must_use]
-    pub fn sandbox() -> Verifier {
-        Verifier {
-            keys: vec![SANDBOX_KEY],
-        }
-    }
-
-    /// A verifier of the one Ed25519 key of an SPKI PEM (`-----BEGIN PUBLIC
-    /// KEY-----`), as Partoo publishes its keys.
-    ///
-    /// # Errors
-    /// [`KeyError`] for anything that is not exactly one Ed25519 public key:
-    /// no block or several, a private key, another algorithm, a key of small
-    /// order or encoded non-canonically.
-    pub fn from_pem(pem: &str) -> Result<Verifier, KeyError> {
-        let key = signature::key_from_pem(pem)?;
-        Ok(Verifier { keys: vec![key] })
-    }
-
-    /// This verifier's keys and `other`'s: a signature made by any of them is
-    /// accepted. A key both hold is kept once.
-    #[must_use]
-    pub fn or(mut self, other: Verifier) -> Verifier {
-        for key in other.keys {
-            if !self.keys.contains(&key) {
-                self.keys.push(key);
-            }
-        }
-        self
-    }
-
-    /// How many keys the verifier holds; never 0.
-    #[allow(clippy::len_without_is_empty)] // it cannot be empty
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Checks that `signature`, the value of the `X-Partoo-Signature-v1`
-    /// header as received (`None` when it is absent), is one of the keys'
-    /// signature of `body`, the request body exactly as received.
-    ///
-    /// # Errors
-    /// [`SignatureError`]: missing, malformed, or made for another body or by
-    /// another key.
-    pub fn verify(&self, body: &[u8], signature: Option<&str>) -> Result<(), SignatureError> {
-        let signature = signature::decode_signature(signature)?;
-        match self
-            .keys
-            .iter()
-            .any(|key| signature::verifies(key, body, &signature))
-        {
-            true => Ok(()),
-            false => Err(SignatureError::Mismatch),
-        }
-    }
-
-    /// [`verify`](Self::verify), then, only if the signature verified, reads
-    /// the body as a delivery.
-    ///
-    /// # Errors
-    /// [`DeliveryError::Signature`] when the signature is refused (the body is
-    /// not parsed), [`DeliveryError::Envelope`] when a verified body is not a
-    /// delivery.
-    pub fn verify_delivery(
-        &self,
-        body: &[u8],
-        signature: Option<&str>,
-    ) -> Result<Delivery, DeliveryError> {
-        self.verify(body, signature)?;
-        Delivery::parse_unverified(body)
-    }
-}
-
-/// The keys in base64, as the published PEMs show them after their prefix.
-impl fmt::Debug for Verifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let keys: Vec<String> = self.keys.iter().map(signature::key_base64).collect();
-        f.debug_struct("Verifier").field("keys", &keys).finish()
-    }
-}
 
 /// A delivery: `{"type": EVENT_TYPE, "payload": {...}}`.
 ///
@@ -305,30 +188,5 @@ impl Delivery {
             event_type: self.event_type.clone(),
             source: error.into(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn built_in_keys_are_the_published_pems_and_pass_the_key_checks() {
-        assert_eq!(
-            Verifier::from_pem(PRODUCTION_KEY_PEM),
-            Ok(Verifier::production())
-        );
-        assert_eq!(Verifier::from_pem(SANDBOX_KEY_PEM), Ok(Verifier::sandbox()));
-        for key in [PRODUCTION_KEY, SANDBOX_KEY] {
-            assert_eq!(signature::check_key(&key), Ok(()));
-        }
-        assert_ne!(PRODUCTION_KEY, SANDBOX_KEY);
-    }
-
-    #[test]
-    fn or_keeps_a_shared_key_once() {
-        let both = Verifier::production().or(Verifier::sandbox());
-        assert_eq!(both.clone().or(Verifier::production()), both);
-        assert_eq!(both.len(), 2);
     }
 }

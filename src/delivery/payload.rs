@@ -1,195 +1,190 @@
 //! The payloads of the documented events; how tolerant they are is said in
 //! the module docs of [`delivery`](super).
+//!
+//! Every payload type has the one shape made by [`payload!`]: every field
+//! optional and read by [`lenient`], so that no field is a special case.
 
-use serde::de::Error as _;
+use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::open_enum::open_enum;
 
-/// The payload of `lead_received`: a lead collected by a chatbot (or another source).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct LeadReceived {
-    /// The lead's identifier.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-    /// Where the lead comes from, e.g. `chatbot`.
-    pub source: Option<String>,
-    /// When the lead was collected, as Partoo wrote it.
-    #[serde(default, deserialize_with = "text")]
-    pub created_at: Option<String>,
-    /// The chatbot that collected it.
-    #[serde(default, deserialize_with = "text")]
-    pub chatbot_id: Option<String>,
-    /// The chatbot's name.
-    pub chatbot_name: Option<String>,
-    /// The business the lead is for.
-    pub business_name: Option<String>,
-    /// The business's store code.
-    pub store_code: Option<String>,
-    /// The answers collected; empty when absent.
-    #[serde(default, deserialize_with = "list")]
-    pub values: Vec<LeadValue>,
+/// Defines payload types: `Debug`, `Clone`, `Default`, `PartialEq`,
+/// `Deserialize` and `#[non_exhaustive]`; every field public, its default
+/// when absent, and read by [`lenient`].
+macro_rules! payload {
+    ($(
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$field_meta:meta])* $field:ident: $type:ty,)+
+        }
+    )+) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                #[serde(default, deserialize_with = "lenient")]
+                pub $field: $type,
+            )+
+        }
+    )+};
 }
 
-/// One answer of a lead.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct LeadValue {
-    /// The field's identifier.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-    /// What kind of answer it is (`TEXT`, `EMAIL`, `BOOLEAN`, ...).
-    #[serde(rename = "type")]
-    pub kind: Option<LeadFieldType>,
-    /// The field's name, as the chatbot asked it.
-    pub name: Option<String>,
-    /// The answer: a JSON string as its text, anything else (`true`, `42`)
-    /// as its JSON text; read it according to [`kind`](Self::kind).
-    #[serde(default, deserialize_with = "text")]
-    pub value: Option<String>,
-}
-
-/// The payload of `message_created` and `message_updated`: a message and its conversation.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct MessageEvent {
-    /// The message.
-    pub message: Option<Message>,
-    /// The conversation it belongs to.
-    pub conversation: Option<Conversation>,
-    /// The organization.
-    pub org_id: Option<u64>,
-}
-
-/// A message of a conversation.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Message {
-    /// The message's identifier.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-    /// Its conversation's identifier.
-    #[serde(default, deserialize_with = "text")]
-    pub conversation_id: Option<String>,
-    /// When it was sent, as Partoo wrote it (`2023-01-31 16:22:17.327878+00:00`).
-    pub date: Option<String>,
-    /// What it holds, e.g. `Text`.
-    pub content_type: Option<String>,
-    /// Who sent it.
-    pub sender_type: Option<SenderType>,
-    /// The sender's name as shown.
-    pub sender_label: Option<String>,
-    /// Where its sending is.
-    pub status: Option<MessageStatus>,
-    /// Whether it was deleted.
-    pub is_deleted: Option<bool>,
-    /// Its content: a JSON string as its text, anything else as its JSON text.
-    #[serde(default, deserialize_with = "text")]
-    pub content: Option<String>,
-    /// The Partoo user who sent it, for a message of the business.
-    #[serde(default, deserialize_with = "text")]
-    pub user_id: Option<String>,
-    /// The custom channel it came through, as JSON text when not a string.
-    #[serde(default, deserialize_with = "text")]
-    pub custom_channel: Option<String>,
-}
-
-/// The conversation of a message.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Conversation {
-    /// The conversation's identifier.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-    /// The consumer's picture (a URL).
-    pub consumer_img: Option<String>,
-    /// The consumer's name.
-    pub consumer_name: Option<String>,
-    /// The business the conversation is with.
-    pub business: Option<BusinessRef>,
-    /// The messaging service, e.g. `Facebook`.
-    pub messaging_partner: Option<String>,
-    /// The custom channel, as JSON text when not a string.
-    #[serde(default, deserialize_with = "text")]
-    pub custom_channel: Option<String>,
-}
-
-/// A business named by its identifier.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct BusinessRef {
-    /// The business's identifier.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-}
-
-/// The payload of `business_created`, `business_updated` and `business_deleted`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct BusinessEvent {
-    /// The business, whole.
-    pub business: Option<Business>,
-}
-
-/// A business (a location), with the fields most receivers need.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Business {
-    /// The business's identifier, e.g. `5409c35a97bbc544d8e26737`.
-    #[serde(default, deserialize_with = "text")]
-    pub id: Option<String>,
-    /// Its organization.
-    pub org_id: Option<u64>,
-    /// Its group.
-    #[serde(default, deserialize_with = "text")]
-    pub group_id: Option<String>,
-    /// Its name.
-    pub name: Option<String>,
-    /// Its store code.
-    pub code: Option<String>,
-    /// Its status, e.g. `open`.
-    pub status: Option<String>,
-    /// The whole address on one line.
-    pub address_full: Option<String>,
-    /// The street address.
-    pub address: Option<String>,
-    /// The city.
-    pub city: Option<String>,
-    /// The postal code.
-    pub zipcode: Option<String>,
-    /// The region.
-    pub region: Option<String>,
-    /// The country, as Partoo writes it (`FR`).
-    pub country: Option<String>,
-    /// When it was created, in seconds since the Unix epoch.
-    pub created: Option<f64>,
-    /// When it was last changed, in seconds since the Unix epoch.
-    pub modified: Option<f64>,
-}
-
-/// Text whether JSON holds a string (its text) or anything else (its JSON
-/// text, as sent): identifiers that are numbers in one event and strings in
-/// another, answers that are booleans. `null` is `None`.
-fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    let Some(raw) = Option::<Box<RawValue>>::deserialize(deserializer)? else {
-        return Ok(None);
+/// Reads a field whichever JSON type Partoo gave it: a value of the field's
+/// type as it is; a string holding one as what it holds (`"7"` for a
+/// number, `"true"` for a boolean); a number or a boolean where text is
+/// expected as its JSON text (`7` as `"7"`); `null` as absent. Anything else
+/// (an `org_id` of `"seven"`, a list where an object is expected) is an
+/// error of the payload.
+fn lenient<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned + Default,
+{
+    let value = Value::deserialize(deserializer)?;
+    let read = match value {
+        Value::Null => return Ok(T::default()),
+        Value::String(ref text) => T::deserialize(&value).or_else(|_| serde_json::from_str(text)),
+        _ => T::deserialize(&value).or_else(|_| T::deserialize(Value::String(value.to_string()))),
     };
-    let json = raw.get();
-    match json.starts_with('"') {
-        true => serde_json::from_str(json)
-            .map(Some)
-            .map_err(D::Error::custom),
-        false => Ok(Some(json.to_owned())),
-    }
+    read.map_err(D::Error::custom)
 }
 
-/// A list, with `null` read as an empty one.
-fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+payload! {
+    /// The payload of `lead_received`: a lead collected by a chatbot (or another source).
+    pub struct LeadReceived {
+        /// The lead's identifier.
+        id: Option<String>,
+        /// Where the lead comes from, e.g. `chatbot`.
+        source: Option<String>,
+        /// When the lead was collected, as Partoo wrote it.
+        created_at: Option<String>,
+        /// The chatbot that collected it.
+        chatbot_id: Option<String>,
+        /// The chatbot's name.
+        chatbot_name: Option<String>,
+        /// The business the lead is for.
+        business_name: Option<String>,
+        /// The business's store code.
+        store_code: Option<String>,
+        /// The answers collected; empty when absent.
+        values: Vec<LeadValue>,
+    }
+
+    /// One answer of a lead.
+    pub struct LeadValue {
+        /// The field's identifier.
+        id: Option<String>,
+        /// What kind of answer it is (`TEXT`, `EMAIL`, `BOOLEAN`, ...).
+        #[serde(rename = "type")]
+        kind: Option<LeadFieldType>,
+        /// The field's name, as the chatbot asked it.
+        name: Option<String>,
+        /// The answer: a JSON string as its text, anything else (`true`, `42`)
+        /// as its JSON text; read it according to [`kind`](Self::kind).
+        value: Option<String>,
+    }
+
+    /// The payload of `message_created` and `message_updated`: a message and its conversation.
+    pub struct MessageEvent {
+        /// The message.
+        message: Option<Message>,
+        /// The conversation it belongs to.
+        conversation: Option<Conversation>,
+        /// The organization.
+        org_id: Option<u64>,
+    }
+
+    /// A message of a conversation.
+    pub struct Message {
+        /// The message's identifier.
+        id: Option<String>,
+        /// Its conversation's identifier.
+        conversation_id: Option<String>,
+        /// When it was sent, as Partoo wrote it (`2023-01-31 16:22:17.327878+00:00`).
+        date: Option<String>,
+        /// What it holds, e.g. `Text`.
+        content_type: Option<String>,
+        /// Who sent it.
+        sender_type: Option<SenderType>,
+        /// The sender's name as shown.
+        sender_label: Option<String>,
+        /// Where its sending is.
+        status: Option<MessageStatus>,
+        /// Whether it was deleted.
+        is_deleted: Option<bool>,
+        /// Its content: a JSON string as its text, anything else as its JSON text.
+        content: Option<String>,
+        /// The Partoo user who sent it, for a message of the business.
+        user_id: Option<String>,
+        /// The custom channel it came through, as JSON text when not a string.
+        custom_channel: Option<String>,
+    }
+
+    /// The conversation of a message.
+    pub struct Conversation {
+        /// The conversation's identifier.
+        id: Option<String>,
+        /// The consumer's picture (a URL).
+        consumer_img: Option<String>,
+        /// The consumer's name.
+        consumer_name: Option<String>,
+        /// The business the conversation is with.
+        business: Option<BusinessRef>,
+        /// The messaging service, e.g. `Facebook`.
+        messaging_partner: Option<String>,
+        /// The custom channel, as JSON text when not a string.
+        custom_channel: Option<String>,
+    }
+
+    /// A business named by its identifier.
+    pub struct BusinessRef {
+        /// The business's identifier.
+        id: Option<String>,
+    }
+
+    /// The payload of `business_created`, `business_updated` and `business_deleted`.
+    pub struct BusinessEvent {
+        /// The business, whole.
+        business: Option<Business>,
+    }
+
+    /// A business (a location), with the fields most receivers need.
+    pub struct Business {
+        /// The business's identifier, e.g. `5409c35a97bbc544d8e26737`.
+        id: Option<String>,
+        /// Its organization.
+        org_id: Option<u64>,
+        /// Its group.
+        group_id: Option<String>,
+        /// Its name.
+        name: Option<String>,
+        /// Its store code.
+        code: Option<String>,
+        /// Its status, e.g. `open`.
+        status: Option<String>,
+        /// The whole address on one line.
+        address_full: Option<String>,
+        /// The street address.
+        address: Option<String>,
+        /// The city.
+        city: Option<String>,
+        /// The postal code.
+        zipcode: Option<String>,
+        /// The region.
+        region: Option<String>,
+        /// The country, as Partoo writes it (`FR`).
+        country: Option<String>,
+        /// When it was created, as Partoo wrote it: seconds since the Unix
+        /// epoch as documented (`1409930074.2`), or a date in a string.
+        created: Option<String>,
+        /// When it was last changed, as Partoo wrote it (see
+        /// [`created`](Self::created)).
+        modified: Option<String>,
+    }
 }
 
 open_enum! {
@@ -246,6 +241,27 @@ mod tests {
         let value: LeadValue = serde_json::from_str(r#"{"id": "a\u00e9", "value": null}"#).unwrap();
         assert_eq!(value.id.as_deref(), Some("aé"));
         assert_eq!(value.value, None);
+    }
+
+    #[test]
+    fn payloads_read_from_a_json_value_too() {
+        let value =
+            serde_json::json!({"org_id": "7", "message": {"id": 55, "is_deleted": "false"}});
+        let event: MessageEvent = serde_json::from_value(value).unwrap();
+        assert_eq!(event.org_id, Some(7));
+        let message = event.message.unwrap();
+        assert_eq!(
+            (message.id.as_deref(), message.is_deleted),
+            (Some("55"), Some(false))
+        );
+    }
+
+    #[test]
+    fn a_list_reads_null_as_empty_and_an_object_as_its_json_text_where_text_is_expected() {
+        let lead: LeadReceived = serde_json::from_str(r#"{"values": null}"#).unwrap();
+        assert!(lead.values.is_empty());
+        let value: LeadValue = serde_json::from_str(r#"{"value": {"a": [1]}}"#).unwrap();
+        assert_eq!(value.value.as_deref(), Some(r#"{"a":[1]}"#));
     }
 
     #[test]
