@@ -59,7 +59,7 @@
 //!     leads.custom_headers.insert("X-Auth-Token", std::env::var("HOOK_TOKEN")?);
 //!     let desired = DesiredState::new(vec![leads])?; // HTTPS, header rules, one per key
 //!
-//!     // Listed again when the account changes during the listing (3 listings at most).
+//!     // Listed until two consecutive listings agree (3 listings at most).
 //!     let live = client.list_webhooks().org_id(7).snapshot()?;
 //!     let plan = Plan::new(&desired, &live);
 //!     for create in &plan.creates {
@@ -76,74 +76,24 @@
 //! Partoo signs every delivery with Ed25519 (`X-Partoo-Signature-v1`);
 //! [`delivery::Verifier`] holds its production and sandbox keys, verifies the
 //! raw body before anything parses it, and only then reads it as a
-//! [`delivery::Delivery`]. A whole receiver on `tiny_http`, as
-//! `examples/receiver.rs`:
+//! [`delivery::Delivery`]. The heart of a receiver, from
+//! `examples/receiver.rs` (which adds the HTTP server, on `tiny_http`):
 //!
 //! ```no_run
-//! use std::io::Read;
-//!
 //! use partoo_webhooks::delivery::{
-//!     BusinessEvent, Delivery, DeliveryError, LeadReceived, MessageEvent, Verifier, SIGNATURE_HEADER,
-//!     TRYOUT_HEADER,
+//!     BusinessEvent, Delivery, DeliveryError, LeadReceived, MessageEvent, Verifier,
 //! };
 //! use partoo_webhooks::EventType;
-//! use tiny_http::{Method, Request, Response, Server};
 //!
-//! /// Deliveries are small JSON documents: a larger body is refused, and never
-//! /// read whole.
-//! const MAX_BODY: usize = 1024 * 1024;
-//!
-//! fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//!     let mut args = std::env::args().skip(1);
-//!     let address = args.next().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-//!     let verifier = match args.next() {
-//!         Some(pem_file) => Verifier::from_pem(&std::fs::read_to_string(pem_file)?)?,
-//!         None => Verifier::production(), // or Verifier::sandbox(), or .or() both
-//!     };
-//!     let server = Server::http(address)?;
-//!     eprintln!("listening on {}", server.server_addr());
-//!     serve(&server, &verifier);
-//!     Ok(())
-//! }
-//!
-//! /// Answers requests until the server is unblocked; returns how many.
-//! pub fn serve(server: &Server, verifier: &Verifier) -> usize {
-//!     let mut answered = 0;
-//!     for mut request in server.incoming_requests() {
-//!         let (status, text) = handle(verifier, &mut request);
-//!         // Debug-quoted: the URL and the payload's text are the sender's.
-//!         eprintln!(
-//!             "{} {:?}: {status} {text:?}",
-//!             request.method(),
-//!             request.url()
-//!         );
-//!         let _ = request.respond(Response::from_string(text).with_status_code(status));
-//!         answered += 1;
-//!     }
-//!     answered
-//! }
-//!
-//! /// The status and the text to answer a request with.
-//! pub fn handle(verifier: &Verifier, request: &mut Request) -> (u16, String) {
-//!     if *request.method() != Method::Post {
-//!         return (405, "deliveries are POSTed".to_owned());
-//!     }
-//!     let header = |name| {
-//!         let mut headers = request.headers().iter();
-//!         let found = headers.find(|header| header.field.equiv(name));
-//!         found.map(|header| header.value.as_str().to_owned())
-//!     };
-//!     let (signature, tryout) = (header(SIGNATURE_HEADER), header(TRYOUT_HEADER).is_some());
-//!     let mut body = Vec::new();
-//!     let limit = MAX_BODY as u64 + 1;
-//!     if let Err(error) = request.as_reader().take(limit).read_to_end(&mut body) {
-//!         return (400, format!("cannot read the body: {error}"));
-//!     }
-//!     if body.len() > MAX_BODY {
-//!         return (413, format!("the body is larger than {MAX_BODY} bytes"));
-//!     }
+//! /// The status and the text to answer a delivery with.
+//! fn handle(
+//!     verifier: &Verifier,
+//!     body: &[u8],
+//!     signature: Option<&str>,
+//!     tryout: bool,
+//! ) -> (u16, String) {
 //!     // Verified first: nothing of an unverified body is read, or believed.
-//!     let delivery = match verifier.verify_delivery(&body, signature.as_deref()) {
+//!     let delivery = match verifier.verify_delivery(body, signature) {
 //!         Ok(delivery) => delivery,
 //!         Err(DeliveryError::Signature(error)) => return (401, error.to_string()),
 //!         // Signed by Partoo but unreadable: sending it again would not help.

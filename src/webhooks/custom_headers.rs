@@ -133,7 +133,7 @@ pub enum CustomHeaderError {
     },
 }
 
-/// Names, which may come from a server, are shown through [`escape`].
+/// Names, which may come from a server, are shown escaped.
 impl fmt::Display for CustomHeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use CustomHeaders as H;
