@@ -83,8 +83,8 @@ mod with_tls {
         assert_eq!((run.status, run.stdout.as_str()), (1, ""), "{run:#?}");
         assert!(
             run.stderr.starts_with(
-                "partoo-webhooks: the TLS certificate of localhost was refused during the \
-                 request for page 1: "
+                "partoo-webhooks: the connection failed on page 1: \
+                 the server's TLS certificate was refused: "
             ),
             "{run:#?}"
         );
