@@ -234,8 +234,8 @@ fn desired_state_refuses_headers_naming_the_rule_and_never_the_value() {
     assert!(
         matches!(
             &error,
-            DesiredError::CustomHeaders { position: 1, source: CustomHeaderError::ReservedPrefix { name }, .. }
-                if name == "X-Partoo-Id"
+            DesiredError::CustomHeaders { position: 1, source: CustomHeaderError { name: Some(name), message, .. }, .. }
+                if name == "X-Partoo-Id" && message.contains("reserved prefix")
         ),
         "{error:?}"
     );
@@ -282,16 +282,15 @@ fn desired_webhooks_read_the_api_field_names_and_refuse_the_unexpected() {
         unknown.to_string().starts_with("unknown field `uri`"),
         "{unknown}"
     );
+    // Read as given; a name given twice is refused by the rules, as every rule is.
     let twice = read(&format!(
         r#"{{{base}, "custom_headers": {{"X-A": "{SECRET}", "x-a": "{SECRET}"}}}}"#
     ))
-    .unwrap_err();
-    assert!(
-        twice
-            .to_string()
-            .starts_with("custom header \"x-a\" is given twice"),
-        "{twice}"
-    );
+    .unwrap();
+    let twice = DesiredState::new(vec![twice]).unwrap_err();
+    let source = std::error::Error::source(&twice).unwrap().to_string();
+    assert_eq!(source, "custom header \"x-a\" is given twice");
+    assert!(!source.contains(SECRET));
     assert!(!twice.to_string().contains(SECRET));
 }
 
@@ -469,8 +468,9 @@ fn desired_header_names_must_be_http_tokens() {
         assert!(
             matches!(
                 &error,
-                DesiredError::CustomHeaders { source: CustomHeaderError::NotToken { name: n, character: c }, .. }
-                    if n == name && *c == character
+                DesiredError::CustomHeaders { source: CustomHeaderError { name: Some(n), message, .. }, .. }
+                    if n == name && message.contains(&format!("contains '{}'", character.escape_unicode()))
+                        || n == name && message.contains(&format!("contains '{character}'"))
             ),
             "{error:?}"
         );
@@ -583,7 +583,7 @@ fn a_large_desired_state_is_checked_without_comparing_pairs() {
 }
 
 #[test]
-fn a_header_named_twice_in_any_case_is_refused_among_many() {
+fn many_headers_are_refused_as_too_many_at_once() {
     let headers: Vec<String> = (0..50_000)
         .map(|i| format!("\"X-H{i}\": \"v\""))
         .chain(["\"x-h7\": \"again\"".to_owned()])
@@ -593,15 +593,12 @@ fn a_header_named_twice_in_any_case_is_refused_among_many() {
             "custom_headers": {{{}}}}}"#,
         headers.join(", ")
     );
+    let wanted = serde_json::from_str::<DesiredWebhook>(&json).unwrap();
 
-    let error = serde_json::from_str::<DesiredWebhook>(&json).unwrap_err();
+    let error = DesiredState::new(vec![wanted]).unwrap_err();
 
-    assert!(
-        error
-            .to_string()
-            .starts_with("custom header \"x-h7\" is given twice"),
-        "{error}"
-    );
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert_eq!(source, "50001 custom headers, at most 5 allowed");
 }
 
 #[test]

@@ -277,38 +277,39 @@ fn custom_headers_validate_names_the_rule_broken() {
     let long_name = format!("X-{}", "a".repeat(127));
     let long_value = "v".repeat(513);
     let six: Vec<(String, &str)> = (0..6).map(|i| (format!("X-H{i}"), "v")).collect();
-    type Broken = fn(&CustomHeaderError) -> bool;
-    let cases: [(CustomHeaders, Broken); 7] = [
-        (CustomHeaders::from_iter(six), |e| {
-            matches!(e, CustomHeaderError::TooMany { count: 6 })
-        }),
-        (CustomHeaders::from_iter([("Auth", "v")]), |e| {
-            matches!(e, CustomHeaderError::MissingXPrefix { .. })
-        }),
-        (CustomHeaders::from_iter([("x-PARTOO-id", "v")]), |e| {
-            matches!(e, CustomHeaderError::ReservedPrefix { .. })
-        }),
-        (CustomHeaders::from_iter([(long_name.as_str(), "v")]), |e| {
-            matches!(e, CustomHeaderError::NameTooLong { chars: 129, .. })
-        }),
+    let cases: [(CustomHeaders, &str); 7] = [
+        (
+            CustomHeaders::from_iter(six),
+            "6 custom headers, at most 5 allowed",
+        ),
+        (
+            CustomHeaders::from_iter([("Auth", "v")]),
+            "must start with \"X-\"",
+        ),
+        (
+            CustomHeaders::from_iter([("x-PARTOO-id", "v")]),
+            "uses the reserved prefix",
+        ),
+        (
+            CustomHeaders::from_iter([(long_name.as_str(), "v")]),
+            "has 129 characters",
+        ),
         (
             CustomHeaders::from_iter([("X-A", long_value.as_str())]),
-            |e| matches!(e, CustomHeaderError::ValueTooLong { chars: 513, .. }),
+            "has 513 characters",
         ),
-        (CustomHeaders::from_iter([("X-A:B", "v")]), |e| {
-            matches!(
-                e,
-                CustomHeaderError::ForbiddenCharacter { character: ':', .. }
-            )
-        }),
+        (
+            CustomHeaders::from_iter([("X-A:B", "v")]),
+            "the forbidden character ':'",
+        ),
         (
             CustomHeaders::from_iter([("X-A", "v\r\nX-Injected: 1")]),
-            |e| matches!(e, CustomHeaderError::ControlCharacter { .. }),
+            "contains a control character",
         ),
     ];
-    for (headers, broken) in cases {
-        let error = headers.validate().expect_err("a broken rule");
-        assert!(broken(&error), "{headers:?}: {error:?}");
+    for (headers, rule) in cases {
+        let error: CustomHeaderError = headers.validate().expect_err("a broken rule");
+        assert!(error.to_string().contains(rule), "{headers:?}: {error}");
     }
     let five_at_the_limits = CustomHeaders::from_iter([
         (format!("x-{}", "a".repeat(126)), "v".repeat(512)),

@@ -2,10 +2,10 @@
 //! the checks they pass before anything is compared.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 use serde::Deserialize;
 
 use crate::error::escape;
@@ -44,7 +44,7 @@ pub struct DesiredWebhook {
     /// The HTTPS URL that should receive the events.
     pub url: String,
     /// The headers Partoo should add to each call; empty for none.
-    #[serde(default, deserialize_with = "distinct_headers")]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub custom_headers: CustomHeaders,
     /// Whether the URL holds a secret, such as one read from the environment
     /// (`partoo-webhooks diff` sets it for a `url` that uses `${NAME}`): a
@@ -92,27 +92,16 @@ impl fmt::Debug for Redacted<'_> {
 }
 
 /// A URL as `Debug` shows it: query values masked, or not at all when secret.
+/// `custom_headers: null` reads as none, as an absent field does.
+fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHeaders, D::Error> {
+    Ok(Option::deserialize(deserializer)?.unwrap_or_default())
+}
+
 pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
     match secret {
         true => Cow::Borrowed("[secret]"),
         false => Cow::Owned(masked(url)),
     }
-}
-
-/// `CustomHeaders` keeps a name sent twice, as a listing should; a desired
-/// webhook that names a header twice is ambiguous, so it is refused.
-fn distinct_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHeaders, D::Error> {
-    let headers = Option::<CustomHeaders>::deserialize(deserializer)?.unwrap_or_default();
-    let mut seen = HashSet::new();
-    for (name, _) in headers.iter() {
-        if !seen.insert(name.to_ascii_lowercase()) {
-            return Err(de::Error::custom(format_args!(
-                "custom header \"{}\" is given twice",
-                escape(name)
-            )));
-        }
-    }
-    Ok(headers)
 }
 
 /// Desired webhooks that passed every check: valid for the API, and one per
@@ -217,13 +206,6 @@ impl DesiredState {
     /// The webhooks, in the order given.
     pub fn webhooks(&self) -> &[DesiredWebhook] {
         &self.webhooks
-    }
-
-    /// The desired webhook of an organization for an event type, if any.
-    pub fn get(&self, org_id: u64, event_type: &EventType) -> Option<&DesiredWebhook> {
-        self.webhooks
-            .iter()
-            .find(|webhook| webhook.org_id == org_id && webhook.event_type == *event_type)
     }
 }
 

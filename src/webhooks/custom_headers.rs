@@ -29,7 +29,8 @@ use crate::error::escape;
 /// assert!(headers.validate().is_ok());
 ///
 /// headers.insert("X-Partoo-Id", "1");
-/// assert!(matches!(headers.validate(), Err(CustomHeaderError::ReservedPrefix { .. })));
+/// let error: CustomHeaderError = headers.validate().unwrap_err();
+/// assert_eq!(error.to_string(), r#"custom header "X-Partoo-Id" uses the reserved prefix "X-Partoo""#);
 /// assert_eq!(format!("{headers:?}"), r#"{"X-Auth-Token": "[hidden]", "X-Partoo-Id": "[hidden]"}"#);
 ///
 /// let same = CustomHeaders::from_iter([("x-partoo-id", "1"), ("X-AUTH-TOKEN", "secret")]);
@@ -73,117 +74,32 @@ impl fmt::Debug for CustomHeaders {
     }
 }
 
-/// A rule of the API's `CustomHeaders` schema that a set of headers breaks.
+/// A rule of the API's `CustomHeaders` schema that a set of headers breaks:
+/// more than [`CustomHeaders::MAX_HEADERS`] headers, a name that does not
+/// start with `X-` or starts with the reserved `X-Partoo` (in any case), a
+/// name longer than [`CustomHeaders::MAX_NAME_CHARS`] or a value longer than
+/// [`CustomHeaders::MAX_VALUE_CHARS`] characters, a name with a character of
+/// [`CustomHeaders::FORBIDDEN_NAME_CHARS`], and, though not in the schema, what
+/// no HTTP request can carry: a name with a character outside RFC 9110's
+/// `tchar` (ASCII letters and digits, and ``!#$%&'*+-.^_`|~``; a control
+/// character, a non-ASCII letter, an invisible one such as U+200B), a control
+/// character (such as a newline) in a value, and a name given twice (in any
+/// case).
+///
+/// `Display` says which rule, naming the header escaped (a name may come from
+/// a server); never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum CustomHeaderError {
-    /// More than [`CustomHeaders::MAX_HEADERS`] headers.
-    TooMany {
-        /// How many there are.
-        count: usize,
-    },
-    /// A name that does not start with `X-` (in any case).
-    MissingXPrefix {
-        /// The header name.
-        name: String,
-    },
-    /// A name that starts with `X-Partoo` (in any case), which Partoo reserves.
-    ReservedPrefix {
-        /// The header name.
-        name: String,
-    },
-    /// A name longer than [`CustomHeaders::MAX_NAME_CHARS`] characters.
-    NameTooLong {
-        /// The header name.
-        name: String,
-        /// Its length in characters.
-        chars: usize,
-    },
-    /// A value longer than [`CustomHeaders::MAX_VALUE_CHARS`] characters.
-    ValueTooLong {
-        /// The header name.
-        name: String,
-        /// The value's length in characters.
-        chars: usize,
-    },
-    /// A name with a character the API forbids: space `( ) < > @ , ; : \ " / [ ] ? = { }`.
-    ForbiddenCharacter {
-        /// The header name.
-        name: String,
-        /// The first forbidden character.
-        character: char,
-    },
-    /// A name with a character that HTTP does not allow in a header name
-    /// (RFC 9110's `tchar`: ASCII letters and digits, and ``!#$%&'*+-.^_`|~``),
-    /// and that the API's own list does not name: a control character, a
-    /// non-ASCII letter, an invisible one such as U+200B. Not in the API's
-    /// schema, but no HTTP request can carry such a header.
-    NotToken {
-        /// The header name.
-        name: String,
-        /// The first character outside `tchar`.
-        character: char,
-    },
-    /// A control character (such as a newline) in a value. Not in the API's
-    /// schema, but no HTTP header can carry one, and a newline would inject
-    /// another header. (A name with one is [`NotToken`](Self::NotToken).)
-    ControlCharacter {
-        /// The header name.
-        name: String,
-    },
+pub struct CustomHeaderError {
+    /// The header that breaks the rule; `None` for too many headers.
+    pub name: Option<String>,
+    /// The rule broken, for people, as `Display` shows it.
+    pub message: String,
 }
 
-/// Names, which may come from a server, are shown escaped.
 impl fmt::Display for CustomHeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use CustomHeaders as H;
-        let quoted = |name: &String| format!("\"{}\"", escape(name));
-        match self {
-            Self::TooMany { count } => {
-                write!(
-                    f,
-                    "{count} custom headers, at most {} allowed",
-                    H::MAX_HEADERS
-                )
-            }
-            Self::MissingXPrefix { name } => {
-                write!(f, "custom header {} must start with \"X-\"", quoted(name))
-            }
-            Self::ReservedPrefix { name } => write!(
-                f,
-                "custom header {} uses the reserved prefix \"X-Partoo\"",
-                quoted(name)
-            ),
-            Self::NameTooLong { name, chars } => write!(
-                f,
-                "custom header name {} has {chars} characters, at most {} allowed",
-                quoted(name),
-                H::MAX_NAME_CHARS
-            ),
-            Self::ValueTooLong { name, chars } => write!(
-                f,
-                "the value of custom header {} has {chars} characters, at most {} allowed",
-                quoted(name),
-                H::MAX_VALUE_CHARS
-            ),
-            Self::ForbiddenCharacter { name, character } => write!(
-                f,
-                "custom header name {} contains the forbidden character '{character}'",
-                quoted(name)
-            ),
-            Self::NotToken { name, character } => write!(
-                f,
-                "custom header name {} contains '{}', which HTTP does not allow in a \
-                 header name (only letters, digits and !#$%&'*+-.^_`|~)",
-                quoted(name),
-                escape(character.encode_utf8(&mut [0; 4]))
-            ),
-            Self::ControlCharacter { name } => write!(
-                f,
-                "the value of custom header {} contains a control character",
-                quoted(name)
-            ),
-        }
+        f.write_str(&self.message)
     }
 }
 
@@ -251,63 +167,71 @@ impl CustomHeaders {
     /// # Errors
     /// The [`CustomHeaderError`] naming the rule and the header.
     pub fn validate(&self) -> Result<(), CustomHeaderError> {
-        if self.0.len() > Self::MAX_HEADERS {
-            return Err(CustomHeaderError::TooMany {
-                count: self.0.len(),
+        let count = self.0.len();
+        if count > Self::MAX_HEADERS {
+            let message = format!(
+                "{count} custom headers, at most {} allowed",
+                Self::MAX_HEADERS
+            );
+            return Err(CustomHeaderError {
+                name: None,
+                message,
             });
         }
-        for (name, value) in &self.0 {
-            check(name, value)?;
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            let twice = self.0[..i]
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name));
+            let broken = match twice {
+                true => Some("custom header {name} is given twice".to_owned()),
+                false => rule_broken(name, value),
+            };
+            if let Some(rule) = broken {
+                let message = rule.replace("{name}", &format!("\"{}\"", escape(name)));
+                return Err(CustomHeaderError {
+                    name: Some(name.clone()),
+                    message,
+                });
+            }
         }
         Ok(())
     }
 }
 
-fn check(name: &str, value: &str) -> Result<(), CustomHeaderError> {
-    let named = || name.to_owned();
+/// The rule a header breaks, if any, with `{name}` where its name goes.
+fn rule_broken(name: &str, value: &str) -> Option<String> {
     let lower = name.to_ascii_lowercase();
-    if !lower.starts_with("x-") {
-        return Err(CustomHeaderError::MissingXPrefix { name: named() });
-    }
-    if lower.starts_with("x-partoo") {
-        return Err(CustomHeaderError::ReservedPrefix { name: named() });
-    }
-    let chars = name.chars().count();
-    if chars > CustomHeaders::MAX_NAME_CHARS {
-        return Err(CustomHeaderError::NameTooLong {
-            name: named(),
-            chars,
-        });
-    }
-    if let Some(character) = name
+    let (chars, value_chars) = (name.chars().count(), value.chars().count());
+    let (max_name, max_value) = (
+        CustomHeaders::MAX_NAME_CHARS,
+        CustomHeaders::MAX_VALUE_CHARS,
+    );
+    let forbidden = name
         .chars()
-        .find(|c| CustomHeaders::FORBIDDEN_NAME_CHARS.contains(*c))
-    {
-        return Err(CustomHeaderError::ForbiddenCharacter {
-            name: named(),
-            character,
-        });
-    }
-    if let Some(character) = name.chars().find(|&c| !is_tchar(c)) {
-        return Err(CustomHeaderError::NotToken {
-            name: named(),
-            character,
-        });
-    }
-    if value.chars().any(char::is_control) {
-        return Err(CustomHeaderError::ControlCharacter { name: named() });
-    }
-    let chars = value.chars().count();
-    if chars > CustomHeaders::MAX_VALUE_CHARS {
-        return Err(CustomHeaderError::ValueTooLong {
-            name: named(),
-            chars,
-        });
-    }
-    Ok(())
+        .find(|&c| CustomHeaders::FORBIDDEN_NAME_CHARS.contains(c));
+    Some(if !lower.starts_with("x-") {
+        "custom header {name} must start with \"X-\"".to_owned()
+    } else if lower.starts_with("x-partoo") {
+        "custom header {name} uses the reserved prefix \"X-Partoo\"".to_owned()
+    } else if chars > max_name {
+        format!("custom header name {{name}} has {chars} characters, at most {max_name} allowed")
+    } else if let Some(c) = forbidden {
+        format!("custom header name {{name}} contains the forbidden character '{c}'")
+    } else if let Some(c) = name.chars().find(|&c| !is_tchar(c)) {
+        format!(
+            "custom header name {{name}} contains '{}', which HTTP does not allow in a \
+             header name (only letters, digits and !#$%&'*+-.^_`|~)",
+            escape(c.encode_utf8(&mut [0; 4]))
+        )
+    } else if value.chars().any(char::is_control) {
+        "the value of custom header {name} contains a control character".to_owned()
+    } else if value_chars > max_value {
+        format!("the value of custom header {{name}} has {value_chars} characters, at most {max_value} allowed")
+    } else {
+        return None;
+    })
 }
 
-/// RFC 9110, section 5.6.2: the characters of a token, such as a header name.
 fn is_tchar(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
@@ -387,101 +311,92 @@ mod tests {
 
     #[test]
     fn names_the_rule_each_header_breaks() {
-        let name = |n: &str| n.to_owned();
         let cases = [
             (
                 "Authorization",
                 "v",
-                CustomHeaderError::MissingXPrefix {
-                    name: name("Authorization"),
-                },
+                r#"custom header "Authorization" must start with "X-""#,
             ),
             (
                 "X-PARTOO-Id",
                 "v",
-                CustomHeaderError::ReservedPrefix {
-                    name: name("X-PARTOO-Id"),
-                },
+                r#"custom header "X-PARTOO-Id" uses the reserved prefix "X-Partoo""#,
             ),
             (
                 "x-partoo",
                 "v",
-                CustomHeaderError::ReservedPrefix {
-                    name: name("x-partoo"),
-                },
+                r#"custom header "x-partoo" uses the reserved prefix "X-Partoo""#,
             ),
             (
                 "X-My Header",
                 "v",
-                CustomHeaderError::ForbiddenCharacter {
-                    name: name("X-My Header"),
-                    character: ' ',
-                },
+                r#"custom header name "X-My Header" contains the forbidden character ' '"#,
             ),
             (
                 "X-a=b",
                 "v",
-                CustomHeaderError::ForbiddenCharacter {
-                    name: name("X-a=b"),
-                    character: '=',
-                },
+                r#"custom header name "X-a=b" contains the forbidden character '='"#,
             ),
             (
                 "X-a",
                 "v\r\nX-Evil: 1",
-                CustomHeaderError::ControlCharacter { name: name("X-a") },
+                r#"the value of custom header "X-a" contains a control character"#,
             ),
             (
                 "X-é",
                 "v",
-                CustomHeaderError::NotToken {
-                    name: name("X-é"),
-                    character: 'é',
-                },
+                r#"custom header name "X-é" contains 'é', which HTTP does not allow"#,
             ),
             (
                 "X-a\u{200b}",
                 "v",
-                CustomHeaderError::NotToken {
-                    name: name("X-a\u{200b}"),
-                    character: '\u{200b}',
-                },
+                r#"custom header name "X-a\u{200b}" contains '\u{200b}', which"#,
             ),
             (
                 "X-a\r\nX-Evil",
                 "v",
-                CustomHeaderError::NotToken {
-                    name: name("X-a\r\nX-Evil"),
-                    character: '\r',
-                },
+                r#"custom header name "X-a\u{d}\u{a}X-Evil" contains '\u{d}'"#,
             ),
         ];
-        for (n, v, expected) in cases {
-            assert_eq!(one(n, v), Err(expected));
+        for (name, value, message) in cases {
+            let error = one(name, value).unwrap_err();
+            assert_eq!(error.name.as_deref(), Some(name));
+            assert!(error.to_string().starts_with(message), "{error}");
         }
         for c in CustomHeaders::FORBIDDEN_NAME_CHARS.chars() {
-            let n = format!("X-a{c}");
+            let error = one(&format!("X-a{c}"), "v").unwrap_err();
             assert!(
-                matches!(one(&n, "v"), Err(CustomHeaderError::ForbiddenCharacter { character, .. }) if character == c)
+                error
+                    .to_string()
+                    .ends_with(&format!("the forbidden character '{c}'")),
+                "{error}"
             );
         }
         let long = format!("X-{}", "a".repeat(127));
-        assert_eq!(
-            one(&long, "v"),
-            Err(CustomHeaderError::NameTooLong {
-                name: long.clone(),
-                chars: 129
-            })
+        let error = one(&long, "v").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("has 129 characters, at most 128 allowed"),
+            "{error}"
         );
+        let error = one("X-a", &"é".repeat(513)).unwrap_err();
         assert_eq!(
-            one("X-a", &"é".repeat(513)),
-            Err(CustomHeaderError::ValueTooLong {
-                name: name("X-a"),
-                chars: 513
-            })
+            error.to_string(),
+            r#"the value of custom header "X-a" has 513 characters, at most 512 allowed"#
         );
         let six: CustomHeaders = (1..=6).map(|i| (format!("X-{i}"), "v")).collect();
-        assert_eq!(six.validate(), Err(CustomHeaderError::TooMany { count: 6 }));
+        let error = six.validate().unwrap_err();
+        assert_eq!(
+            (error.name, error.message.as_str()),
+            (None, "6 custom headers, at most 5 allowed")
+        );
+        let twice: CustomHeaders =
+            CustomHeaders(vec![("X-A".into(), "1".into()), ("x-a".into(), "2".into())]);
+        assert_eq!(
+            twice.validate().unwrap_err().to_string(),
+            r#"custom header "x-a" is given twice"#
+        );
     }
 
     #[test]
