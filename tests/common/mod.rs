@@ -1,5 +1,8 @@
 //! Fixtures shared by the integration tests: a fake Partoo API on httpmock.
 #![allow(dead_code)] // each test file uses a different part
+/// The stateful fake of Partoo's webhook API, shared with the demo.
+#[path = "../../examples/demo/fake.rs"]
+pub mod fake;
 pub mod gate;
 pub mod raw;
 #[cfg(feature = "verify")]
@@ -106,4 +109,22 @@ impl Sleeps {
     pub fn delays(&self) -> Vec<Duration> {
         self.0.lock().unwrap().clone()
     }
+}
+
+/// A builder for a client of `fake`, with the test key and a timeout of 5 s,
+/// whose sleeper records its waits in `sleeps` instead of sleeping (back-off
+/// waits of 1 s, as [`Sleeps::install`]), and lets `fake` listen again if it
+/// had stopped: a refused connection is retried against a server that is back.
+pub fn fake_builder(fake: &fake::FakePartoo, sleeps: &Sleeps) -> ClientBuilder {
+    let (log, reopen) = (sleeps.0.clone(), fake.reopener());
+    Client::builder()
+        .api_key(KEY)
+        .base_url(fake.url())
+        .timeout(Duration::from_secs(5))
+        .retry_base_delay(Duration::from_secs(1))
+        .retry_max_delay(Duration::from_secs(1))
+        .sleeper(move |delay| {
+            log.lock().unwrap().push(delay);
+            reopen();
+        })
 }
