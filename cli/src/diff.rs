@@ -75,7 +75,7 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
             webhook.url = url;
             webhook.url_is_secret = true;
         }
-        webhook.custom_headers = resolve(&webhook.custom_headers)
+        resolve(&mut webhook.custom_headers)
             .map_err(|(name, e)| unresolved(&format!("custom header {name}"), e))?;
         if let Some(org_id) = org_id.filter(|&org_id| org_id != webhook.org_id) {
             return Err(format!(
@@ -122,18 +122,14 @@ type Unresolved = (String, &'static str);
 
 /// Replaces each header value that is exactly `${NAME}` with the environment
 /// variable `NAME`; an error names the header.
-fn resolve(headers: &CustomHeaders) -> Result<CustomHeaders, (String, Unresolved)> {
-    // Names are distinct (the file's reader refuses repeats), so collecting keeps every header.
-    headers
-        .iter()
-        .map(|(name, value)| match reference(value) {
-            Some(variable) => match read_variable(variable) {
-                Ok(value) => Ok((name, value)),
-                Err(e) => Err((name.to_owned(), e)),
-            },
-            None => Ok((name, value.to_owned())),
-        })
-        .collect()
+fn resolve(headers: &mut CustomHeaders) -> Result<(), (String, Unresolved)> {
+    // In place: a name given twice stays twice, for the rules to refuse.
+    for (name, value) in headers.iter_mut() {
+        if let Some(variable) = reference(value).map(str::to_owned) {
+            *value = read_variable(&variable).map_err(|e| (name.to_owned(), e))?;
+        }
+    }
+    Ok(())
 }
 
 /// `text` with each `${NAME}` in it replaced by the environment variable

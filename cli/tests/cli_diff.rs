@@ -485,7 +485,8 @@ fn every_file_error_exits_2_before_any_request() {
             "twice",
             twice,
             &[],
-            "invalid desired-state file: custom header \"X-a\" is given twice at line 1 column 111",
+            "invalid desired-state file: entry 1 (org 7, lead_received): its custom headers \
+             break a rule of the API: custom header \"X-a\" is given twice",
         ),
         (
             "other-org",

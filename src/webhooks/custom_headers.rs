@@ -150,6 +150,11 @@ impl CustomHeaders {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
+    /// The headers as `(name, value)`, in order, with the values to change.
+    pub fn iter_mut(&mut self) -> impl ExactSizeIterator<Item = (&str, &mut String)> {
+        self.0.iter_mut().map(|(n, v)| (n.as_str(), v))
+    }
+
     /// How many headers there are.
     pub fn len(&self) -> usize {
         self.0.len()
