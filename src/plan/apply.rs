@@ -92,7 +92,8 @@ impl<'a> Apply<'a> {
         }
     }
 
-    /// Reads (and writes) only this organization, as `diff --org-id` does.
+    /// Reads (and writes) only this organization, as `diff --org-id` does:
+    /// the desired state may then declare webhooks of it alone.
     ///
     /// Defaults to none: every webhook the key can see is read.
     pub fn org_id(mut self, org_id: u64) -> Self {
@@ -100,9 +101,9 @@ impl<'a> Apply<'a> {
         self
     }
 
-    /// The most readings of the account. Three suffice for a fresh account
-    /// with custom headers (create, set the headers, verify); a fourth
-    /// leaves room for one write whose answer was lost.
+    /// The most readings of the account (0 counts as 1). Three suffice for a
+    /// fresh account with custom headers (create, set the headers, verify); a
+    /// fourth leaves room for one write whose answer was lost.
     ///
     /// Defaults to 4.
     pub fn max_readings(mut self, readings: u32) -> Self {
@@ -122,9 +123,22 @@ impl<'a> Apply<'a> {
     /// Runs it, calling `on_write` after each write Partoo accepted.
     ///
     /// # Errors
-    /// The first error of a reading, or of a write that cannot have been
-    /// applied; the writes made before it were reported to `on_write`.
+    /// [`Error::InvalidSetting`] before any request when
+    /// [`org_id`](Self::org_id) is set and the desired state declares a
+    /// webhook of another organization: the reading would not show it, and
+    /// every round would create it again. Then the first error of a reading,
+    /// or of a write that cannot have been applied; the writes made before it
+    /// were reported to `on_write`.
     pub fn run(self, mut on_write: impl FnMut(&Write)) -> Result<Applied, Error> {
+        let mut webhooks = self.desired.webhooks().iter();
+        if let Some(outside) = webhooks.find(|w| self.org_id.is_some_and(|o| o != w.org_id)) {
+            let other = outside.org_id;
+            let reason = format!("the desired state declares webhooks of organization {other}");
+            return Err(Error::InvalidSetting {
+                name: "org_id",
+                reason,
+            });
+        }
         let wanted: HashMap<(u64, &EventType), &DesiredWebhook> = (self.desired.webhooks().iter())
             .map(|w| ((w.org_id, &w.event_type), w))
             .collect();
@@ -137,7 +151,7 @@ impl<'a> Apply<'a> {
             }
             let plan = Plan::new(self.desired, &listing.snapshot()?);
             readings += 1;
-            if (plan.creates.is_empty() && plan.updates.is_empty()) || readings == self.max_readings
+            if (plan.creates.is_empty() && plan.updates.is_empty()) || readings >= self.max_readings
             {
                 return Ok(Applied {
                     writes,

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use serde::de::Deserializer;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::escape;
 use crate::webhooks::{is_https, masked, CustomHeaderError, CustomHeaders, EventType};
@@ -33,7 +33,7 @@ use crate::webhooks::{is_https, masked, CustomHeaderError, CustomHeaders, EventT
 /// ).unwrap();
 /// assert_eq!(read, webhook);
 /// ```
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct DesiredWebhook {
@@ -51,7 +51,7 @@ pub struct DesiredWebhook {
     /// [`Plan`](crate::Plan) then shows neither it nor the account's URL it is
     /// compared with, only whether they differ. Never read from a file;
     /// `false` unless set.
-    #[serde(skip)]
+    #[serde(skip_deserializing)]
     pub url_is_secret: bool,
 }
 
@@ -75,21 +75,12 @@ impl fmt::Debug for DesiredWebhook {
             .field("org_id", &self.org_id)
             .field("event_type", &self.event_type)
             .field("url", &shown_url(&self.url, self.url_is_secret))
-            .field("custom_headers", &Redacted(&self.custom_headers))
+            .field("custom_headers", &self.custom_headers)
             .field("url_is_secret", &self.url_is_secret)
             .finish()
     }
 }
 
-/// Header names with `[redacted]` for each value.
-pub(crate) struct Redacted<'a>(pub(crate) &'a CustomHeaders);
-
-impl fmt::Debug for Redacted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = self.0.iter().map(|(name, _)| (name, "[redacted]"));
-        f.debug_map().entries(names).finish()
-    }
-}
 
 /// A URL as `Debug` shows it: query values masked, or not at all when secret.
 /// `custom_headers: null` reads as none, as an absent field does.
@@ -125,7 +116,7 @@ pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
 ///
 /// let hook = DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads");
 /// let state = DesiredState::new(vec![hook.clone()]).unwrap();
-/// assert_eq!(state.get(7, &EventType::LeadReceived), Some(&hook));
+/// assert_eq!(state.webhooks(), &[hook.clone()]);
 ///
 /// let twice = DesiredState::new(vec![hook.clone(), hook.clone()]);
 /// assert!(matches!(twice, Err(DesiredError::Duplicate { first: 1, second: 2, .. })));

@@ -35,7 +35,7 @@ mod apply;
 mod desired;
 
 pub use apply::{Applied, Apply, Write};
-use desired::{shown_url, Redacted};
+use desired::shown_url;
 pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 
 /// What differs between desired webhooks and an account's, keyed by
@@ -86,26 +86,14 @@ pub struct Plan {
     pub unmanaged: usize,
 }
 
-/// A webhook to create, from [`Plan::creates`]: what to write.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Create {
-    /// Its organization.
-    pub org_id: u64,
-    /// Its event type.
-    pub event_type: EventType,
-    /// Its URL.
-    pub url: String,
-    /// Its custom headers, with their values.
-    pub custom_headers: CustomHeaders,
-    /// Whether the URL holds a secret
-    /// ([`DesiredWebhook::url_is_secret`]): not to be shown.
-    pub url_is_secret: bool,
-}
+/// A webhook to create, from [`Plan::creates`]: the desired webhook as
+/// declared, what to write (its URL real, its headers with their values;
+/// `Debug` masks them).
+pub type Create = DesiredWebhook;
 
 /// A webhook to update, from [`Plan::updates`]: the fields that differ are
 /// set, the others are not (and are left out when serialized). What to write
-/// is the desired webhook, [`DesiredState::get`]`(org_id, &event_type)`.
+/// is the desired webhook of its organization and event type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Update {
@@ -225,7 +213,7 @@ impl Plan {
         let mut plan = Plan::default();
         for want in desired.webhooks() {
             match by_key.remove(&(want.org_id, &want.event_type)).as_deref() {
-                None => plan.creates.push(create(want)),
+                None => plan.creates.push(want.clone()),
                 Some([item]) => plan.updates.extend(update(item, want)),
                 Some(items) => plan.conflicts.push(conflict(items, true)),
             }
@@ -353,16 +341,6 @@ fn sort<T>(list: &mut [T], key: fn(&T) -> (u64, &EventType)) {
     list.sort_by(|a, b| key(a).cmp(&key(b)));
 }
 
-fn create(want: &DesiredWebhook) -> Create {
-    Create {
-        org_id: want.org_id,
-        event_type: want.event_type.clone(),
-        url: want.url.clone(),
-        custom_headers: want.custom_headers.clone(),
-        url_is_secret: want.url_is_secret,
-    }
-}
-
 fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
     let url = (item.url != want.url).then(|| UrlChange {
         live: item.url.clone(),
@@ -377,18 +355,6 @@ fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
         url,
         custom_headers,
     })
-}
-
-impl fmt::Debug for Create {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Create")
-            .field("org_id", &self.org_id)
-            .field("event_type", &self.event_type)
-            .field("url", &shown_url(&self.url, self.url_is_secret))
-            .field("custom_headers", &Redacted(&self.custom_headers))
-            .field("url_is_secret", &self.url_is_secret)
-            .finish()
-    }
 }
 
 impl fmt::Debug for UrlChange {
