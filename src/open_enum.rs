@@ -4,9 +4,9 @@
 //!
 //! Every such enumeration has the one shape made by [`open_enum!`]: only
 //! parsing builds the fallback, and only for a string no variant names, so a
-//! known value never hides in it; equality, ordering and hashing are those of
-//! [`as_str`](crate::EventType::as_str), so they cannot depend on which
-//! variant holds a string.
+//! known value never hides in it. So equality and hashing, derived, are
+//! those of the string whichever way a value was made, and ordering is that
+//! of [`as_str`](crate::EventType::as_str).
 
 use std::fmt;
 
@@ -65,7 +65,9 @@ macro_rules! open_enum {
         /// [`Unknown`](Self::Unknown), which only parsing makes, and written
         /// back the same. Values compare, order and hash as their string
         /// ([`as_str`](Self::as_str)).
-        #[derive(Debug, Clone)]
+        // Derived equality and hash are the string's: parsing maps every
+        // known string to its variant, so `Unknown` never holds a known one.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
             $($(#[$variant_meta])* $variant,)+
@@ -96,14 +98,6 @@ macro_rules! open_enum {
             }
         }
 
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                self.as_str() == other.as_str()
-            }
-        }
-
-        impl Eq for $name {}
-
         impl PartialOrd for $name {
             fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
                 Some(self.cmp(other))
@@ -113,12 +107,6 @@ macro_rules! open_enum {
         impl Ord for $name {
             fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
                 self.as_str().cmp(other.as_str())
-            }
-        }
-
-        impl ::std::hash::Hash for $name {
-            fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
-                self.as_str().hash(state)
             }
         }
 
