@@ -73,7 +73,7 @@ macro_rules! open_enum {
             $($(#[$variant_meta])* $variant,)+
             /// A value this version of the crate does not know, as sent; never
             /// one of the strings above.
-            Unknown($crate::UnknownValue),
+            Unknown($crate::open_enum::UnknownValue),
         }
 
         impl $name {
@@ -123,7 +123,7 @@ macro_rules! open_enum {
             /// [`Unknown`](Self::Unknown).
             fn from_str(value: &str) -> Result<Self, ::std::convert::Infallible> {
                 Ok($name::known(value)
-                    .unwrap_or_else(|| $name::Unknown($crate::UnknownValue::new(value))))
+                    .unwrap_or_else(|| $name::Unknown($crate::open_enum::UnknownValue::new(value))))
             }
         }
 
@@ -153,7 +153,7 @@ macro_rules! open_enum {
                     // An owned one (after an escape) is kept without a copy.
                     fn visit_string<E: ::serde::de::Error>(self, value: String) -> Result<$name, E> {
                         Ok($name::known(&value)
-                            .unwrap_or_else(|| $name::Unknown($crate::UnknownValue::new(value))))
+                            .unwrap_or_else(|| $name::Unknown($crate::open_enum::UnknownValue::new(value))))
                     }
                 }
 
