@@ -166,6 +166,32 @@ fn a_url_to_change_is_put_once_with_the_desired_headers() {
 }
 
 #[test]
+fn custom_headers_to_set_are_put_with_the_url_and_verified() {
+    let fake = FakePartoo::start(KEY);
+    fake.insert(
+        7,
+        "lead_received",
+        LEADS,
+        Some(json!({"X-Auth-Token": "old", "X-Gone": "1"})),
+    );
+    let (client, _) = client(&fake);
+    let want = desired(vec![hook(7, "lead_received", LEADS, Some("new"))]);
+
+    let (result, _) = run(Apply::new(&client, &want));
+
+    let applied = result.unwrap();
+    assert!(applied.converged());
+    assert_eq!(applied.readings, 2);
+    assert_eq!(fake.lines(), [LIST, "PUT /v2/webhooks/1?org_id=7", LIST]);
+    let body = json!({"url": LEADS, "custom_headers": {"X-Auth-Token": "new"}});
+    assert_eq!(fake.requests()[1].body, Some(body));
+    assert_eq!(
+        fake.hooks()[0].custom_headers,
+        Some(json!({"X-Auth-Token": "new"}))
+    );
+}
+
+#[test]
 fn a_webhook_to_delete_is_never_requested_and_remains() {
     let fake = FakePartoo::start(KEY);
     fake.insert(7, "lead_received", LEADS, None);
