@@ -1,8 +1,10 @@
-//! The command line, parsed with the standard library: `list`, `diff` and the
-//! options they share, `--help` and `--version`.
+//! The command line, defined with clap: the commands, their options and
+//! their help; and clap's errors told without the values given.
 //!
-//! Messages name options and positions, never the values given: a key pasted
-//! in the wrong place (`list <key>`, `--org-id <key>`) would be printed back.
+//! A key pasted in the wrong place (`list <key>`, `--org-id <key>`) must not
+//! be printed back into a CI log: messages name options, commands and
+//! positions, never what was typed for them. clap's suggestions are kept, as
+//! they only ever name the tool's own commands, options and values.
 
 use std::ffi::OsString;
 use std::num::{IntErrorKind, ParseIntError};
@@ -10,299 +12,222 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use partoo_webhooks::{PRODUCTION_URL, SANDBOX_URL};
+
 use crate::diff::DiffFormat;
 use crate::output::Format;
+use crate::verify::VerifyArgs;
 
-/// What the command line asks for.
-#[derive(Debug)]
+/// The whole command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "partoo-webhooks",
+    version,
+    about = "Lists the webhook configurations of a Partoo account, or compares them with a \
+             desired-state file; verifies the signature of a delivery.",
+    subcommand_required = true,
+    propagate_version = true,
+    after_help = TOP_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log each request on standard error: method, path (query values but the
+    /// page as ***), status, time, retries [default: off]
+    #[arg(short, long, global = true, display_order = 100)]
+    pub verbose: bool,
+    /// Colour diff lines and error prefixes; auto: on a terminal, unless the
+    /// environment variable NO_COLOR is set
+    #[arg(
+        long,
+        value_name = "WHEN",
+        global = true,
+        display_order = 100,
+        value_enum,
+        default_value_t = ColorChoice::Auto
+    )]
+    pub color: ColorChoice,
+}
+
+/// When to colour what people read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
-    Help,
-    Version,
+    /// List the account's webhook configurations, each page printed as it arrives.
+    #[command(after_help = LIST_HELP)]
     List(ListArgs),
+    /// Compare the account with a desired-state file (read-only) and print what to change.
+    #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
-    Verify(crate::verify::VerifyArgs),
+    #[command(
+        about = crate::verify::ABOUT,
+        after_help = crate::verify::HELP,
+        hide = !cfg!(feature = "verify")
+    )]
+    Verify(VerifyArgs),
+    /// Print a completion script for a shell on standard output.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
 }
 
 /// How to reach the API: the options `list` and `diff` share. `None` leaves
 /// the setting to the environment or the library.
-#[derive(Debug, Default)]
+#[derive(Debug, Args)]
 pub struct Connection {
+    #[arg(long, conflicts_with = "base_url", help = format!(
+        "Use Partoo's sandbox API, {SANDBOX_URL} [default: off]"
+    ))]
     pub sandbox: bool,
+    #[arg(long, value_name = "URL", help = format!(
+        "The API's base URL, up to /v2 [env: PARTOO_BASE_URL] [default: {PRODUCTION_URL}]"
+    ))]
     pub base_url: Option<String>,
+    /// The organization to list; needed with a PROVIDER user's key [default: every
+    /// organization the key sees]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u64>)]
     pub org_id: Option<u64>,
+    /// Webhooks per request, 1 to 100 [default: 100]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
     pub per_page: Option<u32>,
+    /// The longest one attempt of a request may take, in seconds [default: 30]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = seconds)]
     pub timeout: Option<Duration>,
+    /// Retries of a request after HTTP 429 or 5xx, a timeout or a broken
+    /// connection [default: 3]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
     pub retries: Option<u32>,
+    /// Read the API key from the first line of PATH [default: the environment
+    /// variable PARTOO_API_KEY]
+    #[arg(long, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
+    /// Trust only the CA certificates of this PEM file for TLS (a TLS-inspecting
+    /// proxy, a private CA) [env: SSL_CERT_FILE] [default: the TLS library's roots]
+    #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+    /// Refused: a key on the command line shows in `ps` and the shell's history.
+    #[arg(long, hide = true, num_args = 0..=1)]
+    pub api_key: Option<Option<OsString>>,
 }
 
 /// The options of `list`.
-#[derive(Debug, Default)]
+#[derive(Debug, Args)]
 pub struct ListArgs {
+    #[command(flatten)]
     pub connection: Connection,
+    /// The first page to list [default: 1]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
     pub page: Option<u32>,
+    /// Stop after N webhooks, requesting no page beyond them [default: no limit]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = at_least_one)]
     pub limit: Option<u64>,
+    /// The output format [default: table on a terminal, jsonl otherwise]
+    #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// Request up to N pages ahead, in parallel; Partoo allows 300 requests per
+    /// minute per organization [default: 0]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<usize>)]
     pub prefetch: Option<usize>,
 }
 
 /// The options of `diff`, and its desired-state file.
-#[derive(Debug)]
+#[derive(Debug, Args)]
 pub struct DiffArgs {
+    #[command(flatten)]
     pub connection: Connection,
+    /// The output format: lines for people and grep, or one JSON document
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
-    pub desired: PathBuf,
+    /// Fail when the account announces more than N webhooks, before holding
+    /// them in memory [default: 100000]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u64>)]
     pub max_webhooks: Option<u64>,
+    /// The desired-state file; - for standard input
+    #[arg(value_name = "DESIRED.json")]
+    pub desired: PathBuf,
 }
 
-/// A command line that cannot be run, with what is wrong in it.
-#[derive(Debug)]
-pub struct UsageError(pub String);
+const TOP_HELP: &str = "\
+The API key comes from the environment variable PARTOO_API_KEY, or from
+--api-key-file; never from a command-line value, which would show in `ps` and
+in the shell's history. Text for people (table, diff, messages) shows control
+and invisible characters as escapes such as \\u{202e}, and every URL query
+value, URL credentials and value read from the environment as ***.
 
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageError> {
-    let mut args = args.into_iter();
-    let Some(first) = args.next() else {
-        return Err(usage("missing command: `list`, `diff` or `verify`"));
-    };
-    match first.to_str() {
-        Some("list") => parse_options(args, ListOptions::default()),
-        Some("diff") => parse_options(args, DiffOptions::default()),
-        Some("verify") => crate::verify::parse(args),
-        Some("--help" | "-h") => Ok(Command::Help),
-        Some("--version" | "-V") => Ok(Command::Version),
-        Some(option) if option.starts_with('-') => Err(unknown_option(option)),
-        Some(_) => Err(usage(format!(
-            "unknown command (the first argument, {NOT_SHOWN}): the commands are `list`, `diff` and `verify`"
-        ))),
-        None => Err(usage("the command is not valid UTF-8")),
-    }
-}
+Examples:
+  partoo-webhooks list --format csv > webhooks.csv
+  partoo-webhooks diff webhooks.json
+  partoo-webhooks help diff
+  partoo-webhooks completions bash > ~/.local/share/bash-completion/completions/partoo-webhooks
 
-/// One option as written, with the rest of the command line to take its value from.
-struct Opt<'a, I> {
-    name: &'a str,
-    /// The value written `--name=value`.
-    inline: Option<&'a str>,
-    rest: &'a mut I,
-}
+Exit status: 0 success, 1 the API or the network failed, 2 a usage or
+configuration error (nothing was requested), 3 diff found differences.";
 
-impl<I: Iterator<Item = OsString>> Opt<'_, I> {
-    fn value(&mut self) -> Result<OsString, UsageError> {
-        match self.inline.take() {
-            Some(value) => Ok(value.into()),
-            None => self
-                .rest
-                .next()
-                .ok_or_else(|| usage(format!("{} needs a value", self.name))),
-        }
-    }
+const LIST_HELP: &str = "\
+Output streams: each page is printed before the next one is requested. jsonl
+and json use the API's field names; csv has a header row and RFC 4180 quoting,
+and a ' before a cell that starts with = + - @, a tab or a carriage return,
+which a spreadsheet would compute; table is for people. On a terminal, the
+page awaited is shown on standard error.
 
-    fn flag(&self, flag: &mut bool) -> Result<(), UsageError> {
-        if self.inline.is_some() {
-            return Err(usage(format!("{} takes no value", self.name)));
-        }
-        set_flag(flag, self.name)
-    }
-}
+Examples:
+  partoo-webhooks list
+  partoo-webhooks list --org-id 7 --format jsonl | jq .url
+  partoo-webhooks list --sandbox --limit 10 -v
 
-/// What a command adds to the shared parser: its own options and operands.
-trait Options {
-    fn connection(&mut self) -> &mut Connection;
-    /// Takes an option of this command; `false` if it is not one.
-    fn option<I: Iterator<Item = OsString>>(
-        &mut self,
-        opt: &mut Opt<'_, I>,
-    ) -> Result<bool, UsageError>;
-    /// Takes an argument that is not an option, at `position` on the command
-    /// line (the command being 1).
-    fn operand(&mut self, arg: OsString, position: usize) -> Result<(), UsageError>;
-    fn finish(self) -> Result<Command, UsageError>;
-}
+Exit status: 0 success, 1 the API or the network failed, or the listing ended
+with other than the API's count of webhooks (after printing everything
+received), 2 a usage or configuration error (nothing was requested).";
 
-/// The arguments after the command, counting how many were taken.
-struct Counted<I> {
-    args: I,
-    taken: usize,
-}
+const DIFF_HELP: &str = "\
+DESIRED.json is a JSON array of webhooks, one per organization and event type:
+  [{\"org_id\": 7, \"event_type\": \"lead_received\",
+    \"url\": \"https://crm.example.com/partoo/${HOOK_PATH_SECRET}/leads\",
+    \"custom_headers\": {\"X-Auth-Token\": \"${HOOK_TOKEN}\"}}]
+custom_headers is optional. ${NAME} anywhere in a url, and a header value that
+is exactly ${NAME}, are read from the environment variable NAME. With
+--org-id, every entry must be for that organization. Only the organizations
+the file manages are compared: those its entries name, --org-id, and those
+listed in the object form {\"organizations\": [7, 8], \"webhooks\": [...]},
+whose webhooks without an entry are deletes even when no entry is left. The
+account's webhooks in other organizations are counted as not managed, never
+deletes. The file is checked before any request. The account is listed until
+two consecutive listings agree (3 listings at most).
 
-impl<I: Iterator<Item = OsString>> Iterator for Counted<I> {
-    type Item = OsString;
+Text output: one line per difference, '+' to create, '-' to delete, '~' to
+update (saying which fields differ), '!' for several webhooks of one
+organization and event type; then a summary on standard error. json: one
+object with creates, updates, deletes and conflicts. Header values are never
+printed, only their names; nor is a url that uses ${NAME}, nor the account's
+url it is compared with (json: null), only whether they differ.
 
-    fn next(&mut self) -> Option<OsString> {
-        let arg = self.args.next()?;
-        self.taken += 1;
-        Some(arg)
-    }
-}
+Examples:
+  partoo-webhooks diff webhooks.json
+  envsubst < template.json | partoo-webhooks diff --format json -
 
-fn parse_options<O: Options>(
-    args: impl Iterator<Item = OsString>,
-    mut options: O,
-) -> Result<Command, UsageError> {
-    let mut args = Counted { args, taken: 0 };
-    let mut options_ended = false;
-    while let Some(raw) = args.next() {
-        // `-` is an operand (standard input), and `--` ends the options, as
-        // POSIX says: `diff -- -webhooks.json`.
-        if options_ended || !raw.as_encoded_bytes().starts_with(b"-") || raw == "-" {
-            options.operand(raw, args.taken + 1)?;
-            continue;
-        }
-        if raw == "--" {
-            options_ended = true;
-            continue;
-        }
-        let Some(arg) = raw.to_str() else {
-            return Err(usage("an option is not valid UTF-8"));
-        };
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value)),
-            _ => (arg, None),
-        };
-        let mut opt = Opt {
-            name,
-            inline,
-            rest: &mut args,
-        };
-        match name {
-            "--help" | "-h" => return Ok(Command::Help),
-            "--version" | "-V" => return Ok(Command::Version),
-            "--api-key" => {
-                return Err(usage(
-                    "the API key is never taken from the command line, where `ps` and the \
-                     shell's history would show it; export PARTOO_API_KEY or pass --api-key-file",
-                ))
-            }
-            _ if options.connection().option(&mut opt)? => {}
-            _ if options.option(&mut opt)? => {}
-            option => return Err(unknown_option(option)),
-        }
-    }
-    let connection = options.connection();
-    if connection.sandbox && connection.base_url.is_some() {
-        return Err(usage("--sandbox and --base-url cannot be used together"));
-    }
-    options.finish()
-}
+Exit status: 0 no difference, 3 differences, 1 the API or the network failed
+(or no consistent listing), 2 a usage or file error (nothing was requested).";
 
-impl Connection {
-    fn option<I: Iterator<Item = OsString>>(
-        &mut self,
-        opt: &mut Opt<'_, I>,
-    ) -> Result<bool, UsageError> {
-        let name = opt.name;
-        match name {
-            "--sandbox" => opt.flag(&mut self.sandbox)?,
-            "--base-url" => set(&mut self.base_url, name, text(name, opt.value()?)?)?,
-            "--org-id" => set(&mut self.org_id, name, number(name, opt.value()?)?)?,
-            "--per-page" => set(&mut self.per_page, name, number(name, opt.value()?)?)?,
-            "--timeout" => set(&mut self.timeout, name, seconds(name, opt.value()?)?)?,
-            "--retries" => set(&mut self.retries, name, number(name, opt.value()?)?)?,
-            "--api-key-file" => set(&mut self.api_key_file, name, opt.value()?.into())?,
-            "--ca-file" => set(&mut self.ca_file, name, opt.value()?.into())?,
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-}
-
-#[derive(Default)]
-struct ListOptions(ListArgs);
-
-impl Options for ListOptions {
-    fn connection(&mut self) -> &mut Connection {
-        &mut self.0.connection
-    }
-
-    fn option<I: Iterator<Item = OsString>>(
-        &mut self,
-        opt: &mut Opt<'_, I>,
-    ) -> Result<bool, UsageError> {
-        let (list, name) = (&mut self.0, opt.name);
-        match name {
-            "--page" => set(&mut list.page, name, number(name, opt.value()?)?)?,
-            "--limit" => set(&mut list.limit, name, number(name, opt.value()?)?)?,
-            "--format" => set(&mut list.format, name, format(name, opt.value()?)?)?,
-            "--prefetch" => set(&mut list.prefetch, name, number(name, opt.value()?)?)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    fn operand(&mut self, _: OsString, position: usize) -> Result<(), UsageError> {
-        Err(usage(format!(
-            "unexpected argument in position {position} ({NOT_SHOWN}): list takes options only"
-        )))
-    }
-
-    fn finish(self) -> Result<Command, UsageError> {
-        if self.0.limit == Some(0) {
-            return Err(usage(
-                "--limit must be 1 or more; leave it out to list every webhook",
-            ));
-        }
-        Ok(Command::List(self.0))
-    }
-}
-
-#[derive(Default)]
-struct DiffOptions {
-    connection: Connection,
-    format: Option<DiffFormat>,
-    desired: Option<PathBuf>,
-    max_webhooks: Option<u64>,
-}
-
-impl Options for DiffOptions {
-    fn connection(&mut self) -> &mut Connection {
-        &mut self.connection
-    }
-
-    fn option<I: Iterator<Item = OsString>>(
-        &mut self,
-        opt: &mut Opt<'_, I>,
-    ) -> Result<bool, UsageError> {
-        let name = opt.name;
-        match name {
-            "--format" => {
-                let format = text(name, opt.value()?)?
-                    .parse()
-                    .map_err(|_| usage(format!("invalid {name}: expected text or json")))?;
-                set(&mut self.format, name, format)?;
-            }
-            "--max-webhooks" => {
-                let max = number(name, opt.value()?)?;
-                set(&mut self.max_webhooks, name, max)?;
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    /// The one desired-state file; anything after it is refused without being
-    /// repeated, as it may be a secret pasted by mistake.
-    fn operand(&mut self, arg: OsString, _: usize) -> Result<(), UsageError> {
-        if self.desired.replace(arg.into()).is_some() {
-            return Err(usage(
-                "diff takes one desired-state file; remove the extra argument",
-            ));
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Command, UsageError> {
-        let Some(desired) = self.desired else {
-            return Err(usage("diff needs the path of a desired-state file"));
-        };
-        Ok(Command::Diff(DiffArgs {
-            connection: self.connection,
-            format: self.format.unwrap_or(DiffFormat::Text),
-            desired,
-            max_webhooks: self.max_webhooks,
-        }))
-    }
-}
+const COMPLETIONS_HELP: &str = "\
+Examples (a new shell picks them up):
+  bash:       partoo-webhooks completions bash > ~/.local/share/bash-completion/completions/partoo-webhooks
+  zsh:        partoo-webhooks completions zsh > ~/.zfunc/_partoo-webhooks
+              (with fpath+=~/.zfunc before compinit in ~/.zshrc)
+  fish:       partoo-webhooks completions fish > ~/.config/fish/completions/partoo-webhooks.fish
+  PowerShell: partoo-webhooks completions powershell >> $PROFILE
+  elvish:     partoo-webhooks completions elvish >> ~/.config/elvish/rc.elv";
 
 /// Why a message does not quote an argument.
 const NOT_SHOWN: &str = "not shown, in case it is a secret";
@@ -310,63 +235,143 @@ const NOT_SHOWN: &str = "not shown, in case it is a secret";
 /// The shortest `--timeout`: below it a timeout is not a limit but a failure.
 const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 
-fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
+fn number<T: FromStr<Err = ParseIntError>>(value: &str) -> Result<T, String> {
+    value.parse().map_err(|error: ParseIntError| {
+        match error.kind() {
+            IntErrorKind::PosOverflow => "the number is too large",
+            _ => "expected a whole number",
+        }
+        .to_owned()
+    })
 }
 
-/// Only the name: the value of an `--option=value` could be a secret typed by mistake.
-fn unknown_option(option: &str) -> UsageError {
-    let name = option.split_once('=').map_or(option, |(name, _)| name);
-    usage(format!("unknown option '{name}'"))
-}
-
-fn set<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), UsageError> {
-    if slot.replace(value).is_some() {
-        return Err(usage(format!("{name} is given more than once")));
+fn at_least_one(value: &str) -> Result<u64, String> {
+    match number(value)? {
+        0 => Err("expected 1 or more; leave it out to list every webhook".to_owned()),
+        n => Ok(n),
     }
-    Ok(())
 }
 
-fn set_flag(flag: &mut bool, name: &str) -> Result<(), UsageError> {
-    if std::mem::replace(flag, true) {
-        return Err(usage(format!("{name} is given more than once")));
-    }
-    Ok(())
-}
-
-fn text(name: &str, value: OsString) -> Result<String, UsageError> {
+fn seconds(value: &str) -> Result<Duration, String> {
     value
-        .into_string()
-        .map_err(|_| usage(format!("the value of {name} is not valid UTF-8")))
-}
-
-fn number<T: FromStr<Err = ParseIntError>>(name: &str, value: OsString) -> Result<T, UsageError> {
-    text(name, value)?.parse().map_err(|error: ParseIntError| {
-        usage(match error.kind() {
-            IntErrorKind::Empty => format!("{name} needs a value"),
-            IntErrorKind::PosOverflow => format!("invalid {name}: the number is too large"),
-            _ => format!("invalid {name}: expected a whole number"),
-        })
-    })
-}
-
-fn format(name: &str, value: OsString) -> Result<Format, UsageError> {
-    text(name, value)?.parse().map_err(|_| {
-        usage(format!(
-            "invalid {name}: expected table, jsonl, json or csv"
-        ))
-    })
-}
-
-fn seconds(name: &str, value: OsString) -> Result<Duration, UsageError> {
-    text(name, value)?
         .parse::<f64>()
         .ok()
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .filter(|timeout| *timeout >= MIN_TIMEOUT)
-        .ok_or_else(|| {
-            usage(format!(
-                "invalid {name}: expected a number of seconds, at least 0.001"
-            ))
-        })
+        .ok_or_else(|| "expected a number of seconds, at least 0.001".to_owned())
+}
+
+/// clap's error as the tool tells it: what is wrong, naming the option or
+/// the position but never the value given, then clap's suggestion and usage
+/// line, and where to read more. `args` is the command line, to count positions.
+pub fn usage_error(error: &clap::Error, args: &[OsString]) -> String {
+    let text = |kind| match error.get(kind) {
+        Some(ContextValue::String(text)) => text.as_str(),
+        _ => "",
+    };
+    // "--format <FORMAT>": the option's name only.
+    let arg = text(ContextKind::InvalidArg);
+    let name = arg.split([' ', '=']).next().unwrap_or_default();
+    let mut message = match error.kind() {
+        ErrorKind::InvalidSubcommand => {
+            format!("unknown command (the first argument, {NOT_SHOWN})")
+        }
+        ErrorKind::UnknownArgument => unexpected(arg, args),
+        ErrorKind::InvalidValue if text(ContextKind::InvalidValue).is_empty() => {
+            format!("{name} needs a value")
+        }
+        ErrorKind::InvalidValue => match error.get(ContextKind::ValidValue) {
+            Some(ContextValue::Strings(valid)) => format!("invalid {name}: expected {}", or(valid)),
+            _ => format!("invalid {name}"),
+        },
+        ErrorKind::ValueValidation => match std::error::Error::source(error) {
+            Some(reason) => format!("invalid {name}: {reason}"),
+            None => format!("invalid {name}"),
+        },
+        ErrorKind::ArgumentConflict => match error.get(ContextKind::PriorArg) {
+            Some(ContextValue::String(prior)) if prior == arg => {
+                format!("{name} is given more than once")
+            }
+            Some(ContextValue::String(prior)) => {
+                let prior = prior.split(' ').next().unwrap_or_default();
+                format!("{name} and {prior} cannot be used together")
+            }
+            _ => format!("{name} cannot be used with one of the other options"),
+        },
+        ErrorKind::MissingRequiredArgument => match error.get(ContextKind::InvalidArg) {
+            Some(ContextValue::Strings(missing)) => format!("missing {}", missing.join(", ")),
+            _ => "an argument is missing".to_owned(),
+        },
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "missing command".to_owned()
+        }
+        ErrorKind::InvalidUtf8 => "an argument is not valid UTF-8".to_owned(),
+        // What clap says of a flag given `--flag=value`.
+        ErrorKind::TooManyValues => format!("{name} takes no value"),
+        ErrorKind::NoEquals | ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
+            format!("wrong number of values for {name}")
+        }
+        // Never clap's own text, which quotes the value.
+        _ => "invalid command line".to_owned(),
+    };
+    for (kind, what) in [
+        (ContextKind::SuggestedSubcommand, "command"),
+        (ContextKind::SuggestedArg, "option"),
+        (ContextKind::SuggestedValue, "value"),
+    ] {
+        match error.get(kind) {
+            Some(ContextValue::String(one)) => {
+                message += &format!("\n  tip: a similar {what} exists: '{one}'");
+            }
+            Some(ContextValue::Strings(many)) if !many.is_empty() => {
+                message += &format!("\n  tip: a similar {what} exists: '{}'", many.join("', '"));
+            }
+            _ => {}
+        }
+    }
+    // The command the line is for, to show its usage and point to its help.
+    let mut cli = Cli::command();
+    cli.build();
+    let name = args.iter().skip(1).find_map(|arg| {
+        let arg = arg.to_str().filter(|&arg| arg != "help")?;
+        cli.find_subcommand(arg).map(|_| arg)
+    });
+    let usage = match (error.get(ContextKind::Usage), name) {
+        (Some(ContextValue::StyledStr(usage)), _) => usage.to_string(),
+        (_, Some(name)) => cli
+            .find_subcommand_mut(name)
+            .map(|c| c.render_usage().to_string())
+            .unwrap_or_default(),
+        (_, None) => cli.render_usage().to_string(),
+    };
+    let command = name.map_or(String::new(), |name| format!(" {name}"));
+    format!(
+        "{message}\n{}\nTry 'partoo-webhooks{command} --help' for more information.",
+        usage.trim_end()
+    )
+}
+
+/// What clap found unexpected: an option's name (without any `=value`), or
+/// the position of an argument that is not one (after `--`, or without a
+/// leading `-`), which may be a secret pasted in the wrong place.
+fn unexpected(arg: &str, args: &[OsString]) -> String {
+    let position = args.iter().skip(1).position(|given| given == arg);
+    let options_ended = position.is_some_and(|at| args[1..=at].iter().any(|given| given == "--"));
+    match position {
+        _ if arg.starts_with('-') && arg != "-" && !options_ended => {
+            let name = arg.split('=').next().unwrap_or_default();
+            format!("unknown option '{name}'")
+        }
+        Some(at) => format!("unexpected argument in position {} ({NOT_SHOWN})", at + 1),
+        None => format!("unexpected argument ({NOT_SHOWN})"),
+    }
+}
+
+/// `a, b or c`.
+fn or(values: &[String]) -> String {
+    match values {
+        [] => String::new(),
+        [one] => one.clone(),
+        [first @ .., last] => format!("{} or {last}", first.join(", ")),
+    }
 }

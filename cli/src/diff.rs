@@ -6,7 +6,6 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::path::Path;
-use std::str::FromStr;
 
 use partoo_webhooks::plan::{Change, Conflict, Create, Delete, HeaderChanges, Update};
 use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
@@ -21,24 +20,12 @@ use crate::text::{add_secret, escape, mask_secrets, mask_url, needs_escape};
 const FILE_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// How the plan is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DiffFormat {
     /// One line per difference, for people and `grep`.
     Text,
     /// One JSON document.
     Json,
-}
-
-impl FromStr for DiffFormat {
-    type Err = ();
-
-    fn from_str(value: &str) -> Result<DiffFormat, ()> {
-        match value {
-            "text" => Ok(DiffFormat::Text),
-            "json" => Ok(DiffFormat::Json),
-            _ => Err(()),
-        }
-    }
 }
 
 /// Reads, resolves and checks the desired-state file (`-` reads standard
@@ -199,7 +186,10 @@ fn read_variable(variable: &str) -> Result<String, Unresolved> {
 /// logs, so both show the plan as [`ShownPlan`] masks it, and the server's text is
 /// escaped: in the lines by the one rule, in JSON with JSON's own `\u`
 /// escapes, which parse back to the same text.
-pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Result<()> {
+///
+/// `color` paints each line by its first character ([`crate::term::paint`]);
+/// never JSON.
+pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat, color: bool) -> io::Result<()> {
     match format {
         DiffFormat::Json => {
             let shown = ShownPlan {
@@ -216,7 +206,8 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat) -> io::Resul
         }
         DiffFormat::Text => {
             for change in plan.changes() {
-                writeln!(out, "{}", escape(&mask_secrets(&line(change))))?;
+                let line = escape(&mask_secrets(&line(change))).into_owned();
+                writeln!(out, "{}", crate::term::paint(line, color))?;
             }
         }
     }

@@ -6,21 +6,26 @@
 
 mod args;
 mod diff;
-mod help;
 mod output;
+mod term;
 mod text;
+mod verbose;
 #[cfg_attr(not(feature = "verify"), path = "verify_unavailable.rs")]
 mod verify;
 
 use std::env::{self, VarError};
+use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
 
-use crate::args::{Command, Connection, DiffArgs, ListArgs, UsageError};
+use crate::args::{Cli, Command, Connection, DiffArgs, ListArgs};
+use crate::diff::DiffFormat;
 use crate::output::{Format, Printer};
 
 const NAME: &str = "partoo-webhooks";
@@ -38,12 +43,20 @@ const DIFFERENCES: u8 = 3;
 
 /// Why the program stopped, which decides its exit status.
 enum Failure {
-    /// A command line that cannot run: exit 2, with a pointer to `--help`.
+    /// A command line that cannot run: exit 2. The message's first line says
+    /// what is wrong; the next ones where to read more.
     Usage(String),
     /// A configuration that cannot work: exit 2, nothing was requested.
     Config(String),
     /// The API, the network or the output failed: exit 1.
     Failed(String),
+}
+
+/// A usage error found after parsing, with the pointer to the help.
+fn usage(message: impl std::fmt::Display) -> Failure {
+    Failure::Usage(format!(
+        "{message}\nTry '{NAME} --help' for more information."
+    ))
 }
 
 fn main() -> ExitCode {
@@ -56,32 +69,55 @@ fn main() -> ExitCode {
         Failure::Config(message) => (message, 2),
         Failure::Failed(message) => (message, 1),
     };
-    say(&format!("{NAME}: {message}"));
-    if let Failure::Usage(_) = failure {
-        say(&format!("Try '{NAME} --help' for more information."));
+    let mut lines = message.lines();
+    say(
+        &format!("{} ", term::prefix(true)),
+        lines.next().unwrap_or_default(),
+    );
+    for line in lines {
+        say("", line);
     }
     ExitCode::from(status)
 }
 
-/// Writes one line to standard error. Messages quote the server, the desired
-/// file and the environment, so the line goes through the one rule for text
-/// that reaches a person: any newline, ESC or bidi control in it is escaped,
-/// and any value read from the environment masked.
-fn say(line: &str) {
-    // With standard error gone too, the exit status is all that is left to say it.
-    let _ = writeln!(io::stderr(), "{}", text::escape(&text::mask_secrets(line)));
+/// Writes one line to standard error after `prefix`. Messages quote the
+/// server, the desired file and the environment, so the line goes through the
+/// one rule for text that reaches a person: any newline, ESC or bidi control
+/// in it is escaped, and any value read from the environment masked.
+fn say(prefix: &str, line: &str) {
+    term::line(&format!(
+        "{prefix}{}",
+        text::escape(&text::mask_secrets(line))
+    ));
 }
 
 /// Runs the command line, and returns the exit status of a success.
 fn run() -> Result<u8, Failure> {
-    let command = args::parse(env::args_os().skip(1))
-        .map_err(|UsageError(message)| Failure::Usage(message))?;
-    match command {
-        Command::Help => print(&help::help()).map(|()| 0),
-        Command::Version => print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0),
+    let args: Vec<OsString> = env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            return match error.kind() {
+                ErrorKind::DisplayHelp => print(&error.render().to_string()).map(|()| 0),
+                // Not clap's `partoo-webhooks-list 0.1.0` after a command.
+                ErrorKind::DisplayVersion => {
+                    print(&format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))).map(|()| 0)
+                }
+                _ => Err(Failure::Usage(args::usage_error(&error, &args))),
+            };
+        }
+    };
+    term::init(cli.color);
+    verbose::init(cli.verbose);
+    match cli.command {
         Command::List(list) => list_webhooks(&list).map(|()| 0),
         Command::Diff(diff) => diff_webhooks(&diff),
         Command::Verify(verify) => verify::run(&verify),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), NAME, &mut script);
+            print(&String::from_utf8_lossy(&script)).map(|()| 0)
+        }
     }
 }
 
@@ -119,10 +155,9 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
     // a page goes out in one write when it is flushed.
     let stdout = BufWriter::with_capacity(PAGE_OUTPUT_BUFFER, stdout);
     let mut printer = Printer::new(stdout, format);
-    let mut progress = Progress::new(io::stderr().is_terminal());
     loop {
         let next = pages.next();
-        progress.clear();
+        term::clear_progress();
         let page = match next {
             None => break,
             Some(Ok(page)) => page,
@@ -132,7 +167,7 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
             return output_failure(error);
         }
         if let Some(next) = pages.next_page() {
-            progress.show(next, page.max_page);
+            term::show_progress(format!("page {next}/{}", page.max_page));
         }
     }
     printer.finish().or_else(output_failure)
@@ -149,21 +184,34 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
     if let Some(max) = diff.max_webhooks {
         request = request.max_items(max);
     }
-    let live = request
-        .snapshot()
-        .map_err(|error| listing_failure(error, &key_source))?;
+    verbose::follow_snapshot();
+    let live = request.snapshot();
+    verbose::end_snapshot();
+    let live = live.map_err(|error| listing_failure(error, &key_source))?;
     let plan = Plan::new(&desired, &live);
 
     let mut stdout = BufWriter::new(stdout()?);
-    diff::print(&mut stdout, &plan, diff.format).or_else(output_failure)?;
-    say(&diff::summary(&plan, desired.webhooks().len(), live.len()));
+    let color = diff.format == DiffFormat::Text && term::stdout_color();
+    diff::print(&mut stdout, &plan, diff.format, color).or_else(output_failure)?;
+    say(
+        "",
+        &diff::summary(&plan, desired.webhooks().len(), live.len()),
+    );
     Ok(if plan.is_empty() { 0 } else { DIFFERENCES })
 }
 
 /// The list request of the connection options (the organization set), and
 /// where the key came from, to name in messages.
 fn connect(connection: &Connection) -> Result<(ListWebhooks, String), Failure> {
+    if connection.api_key.is_some() {
+        return Err(usage(
+            "the API key is never taken from the command line, where `ps` and the shell's \
+             history would show it; export PARTOO_API_KEY or pass --api-key-file",
+        ));
+    }
     let (key, key_source) = api_key(connection.api_key_file.as_deref())?;
+    // Masked in everything printed, as the other values read from outside.
+    text::add_secret(&key);
     let mut request = client(connection, key, &key_source)?.list_webhooks();
     if let Some(org_id) = connection.org_id {
         request = request.org_id(org_id);
@@ -325,7 +373,7 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
     let fix = match (known(&error), error.status()) {
         (Known::Parameter(name, expected), _) => {
             let flag = name.replace('_', "-");
-            return Failure::Usage(format!("invalid --{flag}: {expected}"));
+            return usage(format!("invalid --{flag}: {expected}"));
         }
         (Known::CountMismatch { listed, count }, _) => {
             // The library's advice names its API; this is the command's.
@@ -411,33 +459,5 @@ fn stdout_was_closed() -> bool {
             out_meta.rdev() == null.rdev() && out.read(&mut [0; 1]).is_ok()
         }
         _ => false,
-    }
-}
-
-/// `page 3/12` on standard error while a page is awaited, erased before output.
-struct Progress {
-    enabled: bool,
-    shown: usize,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        Progress { enabled, shown: 0 }
-    }
-
-    fn show(&mut self, page: u32, max_page: u32) {
-        if self.enabled {
-            let text = format!("page {page}/{max_page}");
-            let _ = write!(io::stderr(), "\r{text}");
-            self.shown = text.len();
-        }
-    }
-
-    fn clear(&mut self) {
-        if self.shown > 0 {
-            // Spaces rather than an ANSI erase, which not every console reads.
-            let _ = write!(io::stderr(), "\r{:width$}\r", "", width = self.shown);
-            self.shown = 0;
-        }
     }
 }

@@ -2,14 +2,13 @@
 
 use std::borrow::Cow;
 use std::io::{self, Write};
-use std::str::FromStr;
 
 use partoo_webhooks::WebhookItem;
 
 use crate::text::{escape, mask_url};
 
 /// How webhooks are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Aligned columns, for people.
     Table,
@@ -19,20 +18,6 @@ pub enum Format {
     Json,
     /// A header row, then one row per webhook.
     Csv,
-}
-
-impl FromStr for Format {
-    type Err = ();
-
-    fn from_str(value: &str) -> Result<Format, ()> {
-        match value {
-            "table" => Ok(Format::Table),
-            "jsonl" => Ok(Format::Jsonl),
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            _ => Err(()),
-        }
-    }
 }
 
 const CSV_HEADER: &str = "id,url,event_type,created_at,updated_at,org_id,custom_headers\n";

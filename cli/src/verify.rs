@@ -1,34 +1,31 @@
 //! `partoo-webhooks verify`: checks a delivery's signature as a receiver
 //! would, with its own options: which key, the signature, where the body is.
 
-use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use partoo_webhooks::delivery::{DeliveryError, SignatureError, Verifier};
 
-use crate::args::{Command, UsageError};
 use crate::Failure;
 
-/// The usage line of `--help`.
-pub const USAGE: &str =
-    "  partoo-webhooks verify [--production | --sandbox | --public-key-file PEM]
-                         --signature SIG [FILE | -]
-";
+/// The summary line of `verify`'s help.
+pub const ABOUT: &str = "Check that a delivery's body carries Partoo's signature.";
 
-/// The section of `--help`.
-pub const HELP: &str = "
-verify: checks that SIG, the value of a delivery's X-Partoo-Signature-v1
-header, is Partoo's signature of the body in FILE, byte for byte (standard
-input when FILE is - or absent). Partoo's production key by default;
---sandbox for the sandbox's; --public-key-file for another Ed25519 key (an
-SPKI PEM, -----BEGIN PUBLIC KEY-----). When the body is a delivery, its
-type is printed. `--` ends the options.
-Exit status: 0 the signature is valid, 1 it is not (blank, malformed, or
-made by another key or for another body), 2 a usage error, an unreadable or
-invalid key file, or an unreadable body (nothing was verified).
-";
+/// The text after `verify`'s options in its help.
+pub const HELP: &str = "\
+SIG is the value of a delivery's X-Partoo-Signature-v1 header; the body is
+checked byte for byte. Partoo's production key by default; --sandbox for the
+sandbox's; --public-key-file for another Ed25519 key (an SPKI PEM, -----BEGIN
+PUBLIC KEY-----). When the body is a delivery, its type is printed.
+
+Examples:
+  partoo-webhooks verify --signature \"$SIG\" body.json
+  partoo-webhooks verify --sandbox --signature \"$SIG\" < body.json
+
+Exit status: 0 the signature is valid, 1 it is not (blank, malformed, or made
+by another key or for another body), 2 a usage error, an unreadable or invalid
+key file, or an unreadable body (nothing was verified).";
 
 /// A public key file holds about 120 bytes; the cap keeps a wrong path (a
 /// log, a device) from being read whole. A file is read whole up to it, and
@@ -37,118 +34,49 @@ const KEY_FILE_LIMIT: u64 = 1024 * 1024;
 /// Deliveries are a few KiB.
 const BODY_LIMIT: u64 = 16 * 1024 * 1024;
 
-/// Which key the signature is checked against.
-#[derive(Debug)]
-enum Key {
-    Production,
-    Sandbox,
-    File(PathBuf),
-}
-
-/// The options of `verify`.
-#[derive(Debug)]
+/// The options of `verify`: one key at most (Partoo's production key when
+/// none is given), the signature, and the body.
+#[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    key: Key,
-    signature: String,
-    /// `None` for standard input.
+    /// Check against Partoo's production key [default]
+    #[arg(long, group = "key")]
+    #[allow(
+        dead_code,
+        reason = "the default, accepted so that a script can say it"
+    )]
+    production: bool,
+    /// Check against Partoo's sandbox key [default: the production key]
+    #[arg(long, group = "key")]
+    sandbox: bool,
+    /// Check against the Ed25519 key of this SPKI PEM file [default: the production key]
+    #[arg(long, value_name = "PEM", group = "key")]
+    public_key_file: Option<PathBuf>,
+    /// The value of the delivery's X-Partoo-Signature-v1 header
+    #[arg(long, value_name = "SIG", required = true, allow_hyphen_values = true)]
+    signature: std::ffi::OsString,
+    /// The body as received, byte for byte; - for standard input [default: standard input]
+    #[arg(value_name = "FILE")]
     body: Option<PathBuf>,
-}
-
-/// Parses the arguments after `verify`.
-pub fn parse(args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
-    let mut args = args;
-    let (mut key, mut signature, mut body) = (None, None, None);
-    let mut operands_only = false;
-    while let Some(raw) = args.next() {
-        let option = match raw.to_str() {
-            Some(text) if !operands_only && text.starts_with('-') && text != "-" => text,
-            _ if !operands_only && raw.as_encoded_bytes().starts_with(b"-") && raw != "-" => {
-                return Err(usage("an option is not valid UTF-8"))
-            }
-            _ => {
-                // `-` and a missing FILE both mean standard input.
-                let path = (raw != "-").then(|| PathBuf::from(raw));
-                if body.replace(path).is_some() {
-                    return Err(usage(
-                        "verify takes one body file; remove the extra argument",
-                    ));
-                }
-                continue;
-            }
-        };
-        let (name, inline) = match option.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(OsString::from(value))),
-            _ => (option, None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| usage(format!("{name} needs a value")))
-        };
-        let chosen = match name {
-            "--" => {
-                operands_only = true;
-                continue;
-            }
-            "--help" | "-h" => return Ok(Command::Help),
-            "--version" | "-V" => return Ok(Command::Version),
-            "--signature" => {
-                // Not UTF-8 cannot be base64: it is verified, and refused, as malformed.
-                let text = value()?.to_string_lossy().into_owned();
-                if signature.replace(text).is_some() {
-                    return Err(usage("--signature is given more than once"));
-                }
-                continue;
-            }
-            "--production" | "--sandbox" if inline.is_some() => {
-                return Err(usage(format!("{name} takes no value")))
-            }
-            "--production" => Key::Production,
-            "--sandbox" => Key::Sandbox,
-            "--public-key-file" => Key::File(value()?.into()),
-            _ => {
-                let name = name.split_once('=').map_or(name, |(name, _)| name);
-                return Err(usage(format!("unknown option '{name}'")));
-            }
-        };
-        if key.replace(chosen).is_some() {
-            return Err(usage(
-                "give one key: --production, --sandbox or --public-key-file",
-            ));
-        }
-    }
-    let Some(signature) = signature else {
-        return Err(usage(
-            "verify needs --signature: the value of the delivery's X-Partoo-Signature-v1 header",
-        ));
-    };
-    Ok(Command::Verify(VerifyArgs {
-        key: key.unwrap_or(Key::Production),
-        signature,
-        body: body.flatten(),
-    }))
-}
-
-fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
 }
 
 /// Verifies, and returns the exit status of a valid signature.
 pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
-    let (verifier, checked_against) = match &args.key {
-        Key::Production => (
-            Verifier::production(),
-            "Partoo's production key (a sandbox delivery needs --sandbox)".to_owned(),
-        ),
-        Key::Sandbox => (
+    let (verifier, checked_against) = match (&args.public_key_file, args.sandbox) {
+        (Some(path), _) => (key_file(path)?, format!("the key in {}", path.display())),
+        (None, true) => (
             Verifier::sandbox(),
             "Partoo's sandbox key (a production delivery needs --production)".to_owned(),
         ),
-        Key::File(path) => (key_file(path)?, format!("the key in {}", path.display())),
+        (None, false) => (
+            Verifier::production(),
+            "Partoo's production key (a sandbox delivery needs --sandbox)".to_owned(),
+        ),
     };
-    let body = read_body(args.body.as_deref())?;
-    match verifier.verify_delivery(&body, Some(&args.signature)) {
+    // `-` and a missing FILE both mean standard input.
+    let body = read_body(args.body.as_deref().filter(|path| path.as_os_str() != "-"))?;
+    // Not UTF-8 cannot be base64: it is verified, and refused, as malformed.
+    let signature = args.signature.to_string_lossy();
+    match verifier.verify_delivery(&body, Some(&signature)) {
         Ok(delivery) => {
             // Scripts read it; a type with control characters cannot break the line.
             let event_type = crate::text::escape(delivery.event_type().as_str());

@@ -326,17 +326,60 @@ fn per_page_0_exits_2_before_any_request() {
 }
 
 #[test]
-fn unknown_option_exits_2_with_a_pointer_to_help() {
+fn unknown_option_exits_2_with_a_suggestion_the_usage_and_a_pointer_to_help() {
     let server = MockServer::start();
     let mock = any_request(&server);
-    let run = run(&mut list(&server, &["--verbose"]));
+    let run = run(&mut list(&server, &["--frmat=pasted-secret-5e1"]));
     assert_eq!(run.status, 2);
     assert_eq!(
         run.stderr,
-        "partoo-webhooks: unknown option '--verbose'\n\
-         Try 'partoo-webhooks --help' for more information.\n"
+        "partoo-webhooks: unknown option '--frmat'\n  \
+         tip: a similar option exists: '--format'\n\
+         Usage: partoo-webhooks list --base-url <URL> --format <FORMAT>\n\
+         Try 'partoo-webhooks list --help' for more information.\n"
     );
     mock.assert_calls(0);
+}
+
+#[test]
+fn a_mistyped_command_gets_a_suggestion_without_being_repeated() {
+    let run = run(cli().arg("lst"));
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert_eq!(
+        run.stderr,
+        "partoo-webhooks: unknown command (the first argument, not shown, in case it is a \
+         secret)\n  tip: a similar command exists: 'list'\n\
+         Usage: partoo-webhooks [OPTIONS] <COMMAND>\n\
+         Try 'partoo-webhooks --help' for more information.\n"
+    );
+}
+
+#[test]
+fn a_mistyped_value_gets_a_suggestion_without_being_repeated() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    let run = run(&mut list(&server, &["--format", "jsn"]));
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(
+        run.stderr.starts_with(
+            "partoo-webhooks: invalid --format: expected table, jsonl, json or csv\n  \
+             tip: a similar value exists: 'json'\n\
+             Usage: partoo-webhooks list [OPTIONS]\n"
+        ),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("jsn"), "{run:#?}");
+    mock.assert_calls(0);
+}
+
+#[test]
+fn no_command_is_a_usage_error() {
+    let run = run(&mut cli());
+    assert_eq!((run.status, run.stdout.as_str()), (2, ""), "{run:#?}");
+    assert!(
+        run.stderr.starts_with("partoo-webhooks: missing command\n"),
+        "{run:#?}"
+    );
 }
 
 #[test]
@@ -348,9 +391,9 @@ fn other_usage_and_configuration_errors_exit_2_before_any_request() {
     let cases: [(&[&str], &str); 8] = [
         (
             &["--sandbox"],
-            "--sandbox and --base-url cannot be used together",
+            "--base-url and --sandbox cannot be used together",
         ),
-        (&["--limit", "0"], "--limit must be 1 or more"),
+        (&["--limit", "0"], "invalid --limit: expected 1 or more"),
         (&["--page", "0"], "invalid --page: expected 1 or more"),
         (
             &["--per-page", "ten"],
@@ -678,34 +721,81 @@ fn prefetch_keeps_the_output_in_page_order() {
 }
 
 #[test]
-fn help_names_every_option_of_the_contract() {
+fn the_top_level_help_lists_the_commands() {
     let help = run(cli().arg("--help"));
     assert_eq!((help.status, help.stderr.as_str()), (0, ""));
     for name in [
-        "list",
+        "Commands:",
+        "  list ",
+        "  diff ",
+        "  completions ",
+        "  help ",
+        "--verbose",
+        "--color <WHEN>",
+        "PARTOO_API_KEY",
+        "--version",
+        "Examples:",
+        "Exit status:",
+    ] {
+        assert!(help.stdout.contains(name), "--help does not mention {name}");
+    }
+    assert_eq!(help.stdout.contains("  verify "), cfg!(feature = "verify"));
+    // The commands' options are in their own help.
+    assert!(!help.stdout.contains("--per-page"), "{}", help.stdout);
+}
+
+#[test]
+fn list_help_names_every_option_of_the_contract_with_its_default_and_variable() {
+    let help = run(cli().args(["list", "--help"]));
+    assert_eq!((help.status, help.stderr.as_str()), (0, ""));
+    for name in [
+        "Usage: partoo-webhooks list [OPTIONS]",
         "--sandbox",
-        "--base-url",
-        "--org-id",
-        "--per-page",
-        "--page",
-        "--limit",
-        "--format",
+        "--base-url <URL>",
+        "--org-id <N>",
+        "--per-page <N>",
+        "--page <N>",
+        "--limit <N>",
+        "--format <FORMAT>",
         "table",
         "jsonl",
         "json",
         "csv",
-        "--timeout",
-        "--retries",
-        "--prefetch",
-        "--api-key-file",
+        "--timeout <SECS>",
+        "--retries <N>",
+        "--prefetch <N>",
+        "--api-key-file <PATH>",
+        "--ca-file <PATH>",
+        "--verbose",
+        "--color <WHEN>",
+        "[env: PARTOO_BASE_URL]",
+        "[env: SSL_CERT_FILE]",
         "PARTOO_API_KEY",
-        "PARTOO_BASE_URL",
-        "--version",
+        "Examples:",
+        "Exit status:",
     ] {
-        assert!(help.stdout.contains(name), "--help does not mention {name}");
+        assert!(
+            help.stdout.contains(name),
+            "list --help does not mention {name}"
+        );
     }
-    let list_help = run(cli().args(["list", "--help"]));
-    assert_eq!((list_help.status, list_help.stdout), (0, help.stdout));
+    // Only list's.
+    for other in ["--max-webhooks", "DESIRED.json", "--signature"] {
+        assert!(!help.stdout.contains(other), "list --help mentions {other}");
+    }
+    // `-h` is the summary: one line per option, each saying its default.
+    let short = run(cli().args(["list", "-h"]));
+    let options: Vec<&str> = short
+        .stdout
+        .lines()
+        .filter(|line| line.trim_start().starts_with("--") || line.starts_with("  -v"))
+        .collect();
+    assert_eq!(options.len(), 14, "{}", short.stdout);
+    for line in options {
+        assert!(line.contains("[default: "), "no default: {line}");
+    }
+    let help_list = run(cli().args(["help", "list"]));
+    assert_eq!((help_list.status, help_list.stdout), (0, help.stdout));
 }
 
 #[test]
@@ -846,13 +936,16 @@ fn a_hostile_error_message_reaches_standard_error_escaped() {
 #[test]
 fn version_and_help_also_work_after_a_command() {
     let version = format!("partoo-webhooks {}\n", env!("CARGO_PKG_VERSION"));
-    let help = run(cli().arg("--help")).stdout;
+    let list_help = run(cli().args(["help", "list"])).stdout;
+    let diff_help = run(cli().args(["help", "diff"])).stdout;
+    assert!(list_help.starts_with("List "), "{list_help}");
+    assert!(diff_help.starts_with("Compare "), "{diff_help}");
     for (args, expected) in [
         (&["list", "--version"][..], &version),
         (&["diff", "-V"], &version),
         (&["list", "--org-id", "7", "-V"], &version),
-        (&["diff", "-h"], &help),
-        (&["list", "-h"], &help),
+        (&["diff", "--help"], &diff_help),
+        (&["list", "--org-id", "7", "--help"], &list_help),
     ] {
         let run = run(cli().args(args));
 

@@ -163,7 +163,7 @@ fn usage_errors_exit_2_before_the_body_is_read() {
     let missing = missing.to_str().unwrap();
     let signature = TestKey::new(1).sign(BODY);
     for (args, says) in [
-        (vec![missing], "verify needs --signature"),
+        (vec![missing], "missing --signature <SIG>"),
         (vec!["--signature"], "--signature needs a value"),
         (
             vec!["--signature", "x", "--signature", "y", missing],
@@ -177,7 +177,7 @@ fn usage_errors_exit_2_before_the_body_is_read() {
                 &signature,
                 missing,
             ],
-            "give one key",
+            "--production and --sandbox cannot be used together",
         ),
         (
             vec!["--sandbox=yes", "--signature", &signature, missing],
@@ -189,13 +189,16 @@ fn usage_errors_exit_2_before_the_body_is_read() {
         ),
         (
             vec!["--signature", &signature, missing, "second"],
-            "one body file",
+            "unexpected argument in position 5 (not shown",
         ),
     ] {
         let run = run(&mut verify(&args));
         assert_run(&run, 2, "", says);
         assert!(
-            run.stderr.contains("Try 'partoo-webhooks --help'"),
+            run.stderr.contains("\nUsage: partoo-webhooks verify ")
+                && run
+                    .stderr
+                    .ends_with("\nTry 'partoo-webhooks verify --help' for more information.\n"),
             "{run:#?}"
         );
         assert!(!run.stderr.contains("no-body"), "{run:#?}");
@@ -270,12 +273,20 @@ fn a_double_dash_ends_the_options() {
 fn help_describes_verify() {
     let run = run(&mut verify(&["--help"]));
     assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
-    assert!(run
-        .stdout
-        .contains("partoo-webhooks verify [--production | --sandbox | --public-key-file PEM]"));
-    assert!(run
-        .stdout
-        .contains("Exit status: 0 the signature is valid, 1 it is not"));
+    for text in [
+        "Usage: partoo-webhooks verify [OPTIONS] --signature <SIG> [FILE]",
+        "--production",
+        "--sandbox",
+        "--public-key-file <PEM>",
+        "Examples:",
+        "Exit status: 0 the signature is valid, 1 it is not",
+    ] {
+        assert!(run.stdout.contains(text), "{text}: {run:#?}");
+    }
+    // Only verify's options.
+    assert!(!run.stdout.contains("--org-id"), "{run:#?}");
+    let help_verify = common::cli::run(cli().args(["help", "verify"]));
+    assert_eq!(help_verify.stdout, run.stdout);
 }
 
 proptest! {
