@@ -22,7 +22,8 @@ pub enum Write {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Applied {
-    /// Every write made, in order.
+    /// Every write made, in order. A create whose answer was lost is here
+    /// once the next reading found it made.
     pub writes: Vec<Write>,
     /// The plan of the last reading of the account: empty when the account
     /// holds exactly what was declared. What remains is what the API cannot
@@ -142,14 +143,26 @@ impl<'a> Apply<'a> {
         let wanted: HashMap<(u64, &EventType), &DesiredWebhook> = (self.desired.webhooks().iter())
             .map(|w| ((w.org_id, &w.event_type), w))
             .collect();
-        let mut writes = Vec::new();
-        let mut readings = 0;
+        let (mut writes, mut readings) = (Vec::new(), 0);
+        let mut record = |writes: &mut Vec<Write>, write: Write| {
+            on_write(&write);
+            writes.push(write);
+        };
+        // Creates whose answer was lost: the next reading tells whether they were made.
+        let mut unsure: Vec<(u64, EventType)> = Vec::new();
         loop {
             let mut listing = self.client.list_webhooks().max_items(self.max_items);
             if let Some(org_id) = self.org_id {
                 listing = listing.org_id(org_id);
             }
-            let plan = Plan::new(self.desired, &listing.snapshot()?);
+            let live = listing.snapshot()?;
+            for item in live
+                .iter()
+                .filter(|i| unsure.contains(&(i.org_id, i.event_type.clone())))
+            {
+                record(&mut writes, Write::Created(item.clone()));
+            }
+            let plan = Plan::new(self.desired, &live);
             readings += 1;
             if (plan.creates.is_empty() && plan.updates.is_empty()) || readings >= self.max_readings
             {
@@ -159,21 +172,25 @@ impl<'a> Apply<'a> {
                     readings,
                 });
             }
-            let mut record = |write: Write| {
-                on_write(&write);
-                writes.push(write);
-            };
             let mut creates: BTreeMap<u64, Vec<NewWebhook>> = BTreeMap::new();
             for create in &plan.creates {
                 let new = NewWebhook::new(create.event_type.clone(), &create.url);
                 creates.entry(create.org_id).or_default().push(new);
             }
+            unsure.clear();
             let sent = creates
                 .into_iter()
                 .try_for_each(|(org_id, new)| -> Result<(), Error> {
-                    let made = self.client.create_webhooks(new).org_id(org_id).send()?;
-                    made.into_iter()
-                        .for_each(|item| record(Write::Created(item)));
+                    let keys = new.iter().map(|n| (org_id, n.event_type.clone())).collect();
+                    match self.client.create_webhooks(new).org_id(org_id).send() {
+                        Ok(made) => made
+                            .into_iter()
+                            .for_each(|item| record(&mut writes, Write::Created(item))),
+                        Err(error) => {
+                            unsure = keys;
+                            return Err(error);
+                        }
+                    }
                     Ok(())
                 });
             let sent = sent.and_then(|()| {
@@ -188,7 +205,7 @@ impl<'a> Apply<'a> {
                         .update_webhook(update.id, change)
                         .org_id(update.org_id)
                         .send()?;
-                    record(Write::Updated(item));
+                    record(&mut writes, Write::Updated(item));
                     Ok(())
                 })
             });
