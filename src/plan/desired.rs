@@ -81,13 +81,12 @@ impl fmt::Debug for DesiredWebhook {
     }
 }
 
-
-/// A URL as `Debug` shows it: query values masked, or not at all when secret.
 /// `custom_headers: null` reads as none, as an absent field does.
 fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHeaders, D::Error> {
     Ok(Option::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// A URL as `Debug` shows it: query values masked, or not at all when secret.
 pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
     match secret {
         true => Cow::Borrowed("[secret]"),

@@ -220,7 +220,11 @@ impl Client {
     /// event type to its URL, with an `X-Partoo-Webhook-Tryout` header. Returns
     /// Partoo's answer as JSON text, whose shape it does not document.
     pub fn tryout(&self, webhook: NewWebhook) -> WebhookRequest<String> {
-        let body = check_url(&webhook.url).map(|()| json(&Items { items: vec![webhook] }));
+        let body = check_url(&webhook.url).map(|()| {
+            json(&Items {
+                items: vec![webhook],
+            })
+        });
         self.request(
             Method::POST,
             "/webhooks/tryout".into(),
