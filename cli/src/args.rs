@@ -117,9 +117,6 @@ pub struct Connection {
     /// proxy, a private CA) [env: SSL_CERT_FILE] [default: the TLS library's roots]
     #[arg(long, value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
-    /// Refused: a key on the command line shows in `ps` and the shell's history.
-    #[arg(long, hide = true, num_args = 0..=1)]
-    pub api_key: Option<Option<OsString>>,
 }
 
 /// The options of `list`.
@@ -359,8 +356,13 @@ fn unexpected(arg: &str, args: &[OsString]) -> String {
     let options_ended = position.is_some_and(|at| args[1..=at].iter().any(|given| given == "--"));
     match position {
         _ if arg.starts_with('-') && arg != "-" && !options_ended => {
-            let name = arg.split('=').next().unwrap_or_default();
-            format!("unknown option '{name}'")
+            match arg.split('=').next().unwrap_or_default() {
+                "--api-key" => "the API key is never taken from the command line, where `ps` \
+                                and the shell's history would show it; export PARTOO_API_KEY or \
+                                pass --api-key-file"
+                    .to_owned(),
+                name => format!("unknown option '{name}'"),
+            }
         }
         Some(at) => format!("unexpected argument in position {} ({NOT_SHOWN})", at + 1),
         None => format!("unexpected argument ({NOT_SHOWN})"),

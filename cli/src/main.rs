@@ -94,6 +94,8 @@ fn say(prefix: &str, line: &str) {
 /// Runs the command line, and returns the exit status of a success.
 fn run() -> Result<u8, Failure> {
     let args: Vec<OsString> = env::args_os().collect();
+    // What a usage error is told with, before `--color` is known.
+    term::init(args::ColorChoice::Auto);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -203,12 +205,6 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
 /// The list request of the connection options (the organization set), and
 /// where the key came from, to name in messages.
 fn connect(connection: &Connection) -> Result<(ListWebhooks, String), Failure> {
-    if connection.api_key.is_some() {
-        return Err(usage(
-            "the API key is never taken from the command line, where `ps` and the shell's \
-             history would show it; export PARTOO_API_KEY or pass --api-key-file",
-        ));
-    }
     let (key, key_source) = api_key(connection.api_key_file.as_deref())?;
     // Masked in everything printed, as the other values read from outside.
     text::add_secret(&key);

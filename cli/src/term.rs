@@ -80,7 +80,8 @@ pub fn show_progress(text: String) {
     let mut shown = progress();
     if let Some(shown) = shown.as_mut() {
         let width = shown.chars().count();
-        let _ = write!(io::stderr(), "\r{text:width$}\r{text}");
+        // Padded over the previous one, which may be longer.
+        let _ = write!(io::stderr(), "\r{text:width$}");
         *shown = text;
     }
 }

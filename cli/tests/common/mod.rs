@@ -2,6 +2,8 @@
 //! pages of a fake Partoo API, files removed when a test ends.
 #![allow(dead_code)] // each test file uses a different part
 pub mod cli;
+#[cfg(unix)]
+pub mod pty;
 #[cfg(feature = "verify")]
 pub mod signing;
 pub mod temp;
