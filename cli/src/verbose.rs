@@ -7,6 +7,7 @@
 //! (escaped, the values from the environment masked), and the query of a
 //! request's path shows only the page number: `org_id=***`.
 
+use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -30,7 +31,8 @@ static LOGGER: Logger = Logger {
 /// Installs the logger; `verbose` prints each of the library's records.
 pub fn init(verbose: bool) {
     LOGGER.verbose.store(verbose, Ordering::Relaxed);
-    if log::set_logger(&LOGGER).is_ok() {
+    // Without -v, the records serve only progress, which needs a terminal.
+    if (verbose || io::stderr().is_terminal()) && log::set_logger(&LOGGER).is_ok() {
         log::set_max_level(LevelFilter::Debug);
     }
 }
