@@ -290,7 +290,7 @@ impl fmt::Display for Error {
                 };
                 write!(f, "{what} (HTTP {status}){}", On(*page))?;
                 if let Some(wait) = retry_after {
-                    write!(f, ", retry in {} s", wait.as_secs())?;
+                    write!(f, ", Retry-After {} s", wait.as_secs())?;
                 }
                 match message.is_empty() {
                     true => Ok(()),

@@ -272,7 +272,7 @@ fn retries_sets_how_often_a_failed_request_is_repeated() {
     assert_eq!(
         run.stderr,
         "partoo-webhooks: gave up on page 1 after 3 attempts: \
-         error (HTTP 503) on page 1, retry in 0 s: busy\n"
+         error (HTTP 503) on page 1, Retry-After 0 s: busy\n"
     );
     mock.assert_calls(3);
 }

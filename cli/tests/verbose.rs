@@ -97,8 +97,9 @@ fn retries_are_logged_with_the_failure() {
     assert!(lines[0].contains(" -> 503 ("), "{run:#?}");
     assert!(
         lines[1].starts_with("partoo-webhooks: GET /webhooks?")
-            && lines[1].contains(": attempt 1 failed (error (HTTP 503), retry in 0 s: busy)")
-            && lines[1].ends_with("; retrying"),
+            && lines[1].contains(": attempt 1 failed (error (HTTP 503), Retry-After 0 s: busy)")
+            && lines[1].contains("; retrying in ")
+            && lines[1].ends_with(" ms"),
         "{run:#?}"
     );
     assert!(lines[2].contains(" -> 503 ("), "{run:#?}");

@@ -206,8 +206,12 @@ impl Client {
                 Some(_) => ceiling(config, attempts - 1) / 2,
                 None => jittered(config, attempts - 1),
             };
-            log::warn!("{method} {target}: attempt {attempts} failed ({error}); retrying");
-            self.inner.backoff.wait(Some(after(at, own)));
+            let until = self.inner.backoff.deadline(after(at, own));
+            let wait = until.saturating_duration_since(Instant::now()).as_millis();
+            log::warn!(
+                "{method} {target}: attempt {attempts} failed ({error}); retrying in {wait} ms"
+            );
+            self.inner.backoff.wait(Some(until));
         }
     }
 

@@ -65,6 +65,11 @@ impl Backoff {
         *until = (*until).max(Some(after(at, wait)));
     }
 
+    /// The later of the shared deadline and `own`: when a wait for them ends.
+    pub(crate) fn deadline(&self, own: Instant) -> Instant {
+        (*self.until()).map_or(own, |shared| shared.max(own))
+    }
+
     /// Waits, in one sleep, until the later of the shared deadline and `own`.
     /// The shared deadline is served once: whoever waits for it clears it,
     /// unless a later one was set meanwhile.

@@ -54,6 +54,7 @@ fn one_pass<T: Send + 'static>(
             Err(error) => return Err(error),
         };
         requested += 1;
+        log::debug!("snapshot: page {} of {}", received.page, received.max_page);
         if received.count > max_items {
             return Err(Error::TooManyItems {
                 page: received.page,
