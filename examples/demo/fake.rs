@@ -45,7 +45,7 @@ pub enum Fault {
 }
 
 /// One webhook of the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hook {
     pub id: u64,
     pub org_id: u64,
