@@ -195,15 +195,6 @@ impl Error {
         }
     }
 
-    /// Whether the request timed out (also behind [`Error::RetriesExhausted`]).
-    pub fn is_timeout(&self) -> bool {
-        match self {
-            Error::Timeout { .. } => true,
-            Error::RetriesExhausted { last, .. } => last.is_timeout(),
-            _ => false,
-        }
-    }
-
     /// Whether the same read may succeed later: a 429, a 500, 502, 503 or
     /// 504, a timeout or a connection failure (but a refused certificate).
     pub fn is_retryable(&self) -> bool {

@@ -149,12 +149,6 @@ macro_rules! open_enum {
                         let Ok(value) = value.parse();
                         Ok(value)
                     }
-
-                    // An owned one (after an escape) is kept without a copy.
-                    fn visit_string<E: ::serde::de::Error>(self, value: String) -> Result<$name, E> {
-                        Ok($name::known(&value)
-                            .unwrap_or_else(|| $name::Unknown($crate::open_enum::UnknownValue::new(value))))
-                    }
                 }
 
                 deserializer.deserialize_str(StrVisitor)
