@@ -71,6 +71,41 @@
 //! }
 //! ```
 //!
+//! # Configure webhooks
+//!
+//! Get one webhook, update it, send it a test delivery, or make an account hold
+//! what is declared with [`plan::Apply`] (read, write, read again; never a
+//! delete, never a write sent twice blindly):
+//!
+//! ```no_run
+//! use partoo_webhooks::plan::{Apply, Write};
+//! use partoo_webhooks::{Client, CustomHeaders, DesiredState, DesiredWebhook, EventType};
+//! use partoo_webhooks::{NewWebhook, WebhookUpdate};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let client = Client::from_env()?;
+//!
+//!     // One request each, values checked first; a write is retried only when it
+//!     // cannot have been applied (a 429, a refused connection).
+//!     let hook = client.get_webhook(42).org_id(7).send()?;
+//!     let headers: CustomHeaders = [("X-Auth-Token", std::env::var("HOOK_TOKEN")?)].into_iter().collect();
+//!     client.update_webhook(hook.id, WebhookUpdate::new(&hook.url).custom_headers(headers)).org_id(7).send()?;
+//!     client.tryout(NewWebhook::new(EventType::LeadReceived, &hook.url)).org_id(7).send()?;
+//!
+//!     // Or make the account hold what is declared: read, write, read again.
+//!     let leads = DesiredWebhook::new(7, EventType::LeadReceived, "https://crm.example.com/leads");
+//!     let desired = DesiredState::new(vec![leads])?;
+//!     let applied = Apply::new(&client, &desired).org_id(7).run(|write| match write {
+//!         Write::Created(item) => println!("created {} {}: id {}", item.org_id, item.event_type, item.id),
+//!         Write::Updated(item) => println!("updated {} {}: id {}", item.org_id, item.event_type, item.id),
+//!         _ => {}
+//!     })?;
+//!     // Partoo documents no delete: those are left, to delete in its app.
+//!     println!("converged: {}, {} to delete", applied.converged(), applied.remaining.deletes.len());
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Receive webhooks
 //!
 //! Partoo signs every delivery with Ed25519 (`X-Partoo-Signature-v1`);
