@@ -26,8 +26,8 @@ use crate::verify::VerifyArgs;
 #[command(
     name = "partoo-webhooks",
     version,
-    about = "Lists the webhook configurations of a Partoo account, or compares them with a \
-             desired-state file; verifies the signature of a delivery.",
+    about = "Lists the webhook configurations of a Partoo account, compares them with a \
+             desired-state file and applies it; verifies the signature of a delivery.",
     subcommand_required = true,
     propagate_version = true,
     after_help = TOP_HELP
@@ -68,6 +68,12 @@ pub enum Command {
     /// Compare the account with a desired-state file (read-only) and print what to change.
     #[command(after_help = DIFF_HELP)]
     Diff(DiffArgs),
+    /// Make the account hold what a desired-state file declares: creates and updates, never deletes.
+    #[command(after_help = APPLY_HELP)]
+    Apply(ApplyArgs),
+    /// Ask Partoo to send a test delivery for each webhook a desired-state file declares.
+    #[command(after_help = TRYOUT_HELP)]
+    Tryout(TryoutArgs),
     #[command(
         about = crate::verify::ABOUT,
         after_help = crate::verify::HELP,
@@ -83,8 +89,8 @@ pub enum Command {
     },
 }
 
-/// How to reach the API: the options `list` and `diff` share. `None` leaves
-/// the setting to the environment or the library.
+/// How to reach the API: the options every command that calls it shares.
+/// `None` leaves the setting to the environment or the library.
 #[derive(Debug, Args)]
 pub struct Connection {
     #[arg(long, conflicts_with = "base_url", help = format!(
@@ -95,13 +101,10 @@ pub struct Connection {
         "The API's base URL, up to /v2 [env: PARTOO_BASE_URL] [default: {PRODUCTION_URL}]"
     ))]
     pub base_url: Option<String>,
-    /// The organization to list; needed with a PROVIDER user's key [default: every
+    /// The one organization to read (and write); needed with a PROVIDER user's key [default: every
     /// organization the key sees]
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u64>)]
     pub org_id: Option<u64>,
-    /// Webhooks per request, 1 to 100 [default: 100]
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
-    pub per_page: Option<u32>,
     /// The longest one attempt of a request may take, in seconds [default: 30]
     #[arg(long, value_name = "SECS", allow_negative_numbers = true, value_parser = seconds)]
     pub timeout: Option<Duration>,
@@ -124,6 +127,9 @@ pub struct Connection {
 pub struct ListArgs {
     #[command(flatten)]
     pub connection: Connection,
+    /// Webhooks per request, 1 to 100 [default: 100]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
+    pub per_page: Option<u32>,
     /// The first page to list [default: 1]
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
     pub page: Option<u32>,
@@ -144,6 +150,9 @@ pub struct ListArgs {
 pub struct DiffArgs {
     #[command(flatten)]
     pub connection: Connection,
+    /// Webhooks per request, 1 to 100 [default: 100]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u32>)]
+    pub per_page: Option<u32>,
     /// The output format: lines for people and grep, or one JSON document
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
@@ -151,6 +160,38 @@ pub struct DiffArgs {
     /// them in memory [default: 100000]
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u64>)]
     pub max_webhooks: Option<u64>,
+    /// The desired-state file; - for standard input
+    #[arg(value_name = "DESIRED.json")]
+    pub desired: PathBuf,
+}
+
+/// The options of `apply`, and its desired-state file.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Write without asking; needed where standard input or standard error is
+    /// not a terminal (CI) [default: ask on a terminal]
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Fail when the account announces more than N webhooks, before holding
+    /// them in memory [default: 100000]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = number::<u64>)]
+    pub max_webhooks: Option<u64>,
+    /// The desired-state file; - for standard input
+    #[arg(value_name = "DESIRED.json")]
+    pub desired: PathBuf,
+}
+
+/// The options of `tryout`, and its desired-state file.
+#[derive(Debug, Args)]
+pub struct TryoutArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    /// Only the declared webhooks of this event type; repeat it for several
+    /// [default: every declared webhook]
+    #[arg(long, value_name = "EVENT_TYPE")]
+    pub event_type: Vec<String>,
     /// The desired-state file; - for standard input
     #[arg(value_name = "DESIRED.json")]
     pub desired: PathBuf,
@@ -166,11 +207,13 @@ value, URL credentials and value read from the environment as ***.
 Examples:
   partoo-webhooks list --format csv > webhooks.csv
   partoo-webhooks diff webhooks.json
+  partoo-webhooks apply --yes webhooks.json
   partoo-webhooks help diff
   partoo-webhooks completions bash > ~/.local/share/bash-completion/completions/partoo-webhooks
 
 Exit status: 0 success, 1 the API or the network failed, 2 a usage or
-configuration error (nothing was requested), 3 diff found differences.";
+configuration error (nothing was requested), 3 diff found differences, or
+apply left some that the API cannot make (deletes).";
 
 const LIST_HELP: &str = "\
 Output streams: each page is printed before the next one is requested. jsonl
@@ -216,6 +259,53 @@ Examples:
 
 Exit status: 0 no difference, 3 differences, 1 the API or the network failed
 (or no consistent listing), 2 a usage or file error (nothing was requested).";
+
+const APPLY_HELP: &str = "\
+DESIRED.json, its ${NAME} secrets, the checks and the organizations compared
+are those of diff (see partoo-webhooks help diff). apply prints the plan as
+diff does, then asks \"Apply these N changes? [y/N]\" when standard input and
+standard error are terminals; anywhere else it needs --yes, and without it
+stops before any request (exit 2). Then it creates (one request per
+organization for its new webhooks) and updates (PUT /webhooks/{id}), printing
+one line per write as Partoo accepts it:
+  created 7 lead_received: id 12
+  updated 7 message_created: id 39
+and reads the account again until it holds what the file declares: custom
+headers, which Partoo's create ignores, are set by an update in the same run.
+A write whose answer was lost (a timeout, a 5xx) is never sent again blindly:
+the next reading tells whether it was made. apply never deletes: Partoo
+documents no delete endpoint. A webhook to delete, or several for one
+organization and event type, is printed with where to delete it in Partoo's
+app (Settings > Integrations > Webhooks). Header values, values read for
+${NAME} and URL query values are never printed.
+
+Examples:
+  partoo-webhooks apply webhooks.json             # asks on a terminal
+  partoo-webhooks apply --yes --org-id 7 webhooks.json
+  envsubst < template.json | partoo-webhooks apply --yes -
+
+Exit status: 0 the account holds exactly what the file declares (within the
+organizations it manages), 3 differences remain that the API cannot make
+(deletes, several webhooks for one event type), or the confirmation was
+declined (nothing written), 1 the API or the network failed (the writes made
+before it are printed), 2 a usage or file error, or no --yes off a terminal
+(nothing was requested).";
+
+const TRYOUT_HELP: &str = "\
+For each webhook DESIRED.json declares (see partoo-webhooks help diff), or
+those of --org-id and --event-type, asks Partoo to send a test delivery of
+its event type to its URL (${NAME} resolved), with POST /webhooks/tryout.
+Partoo's tryout body takes url and event_type only: the delivery carries no
+custom headers, whatever the file declares. One line per webhook: sent, or
+the error (URL query values and values read for ${NAME} never printed).
+
+Examples:
+  partoo-webhooks tryout webhooks.json
+  partoo-webhooks tryout --org-id 7 --event-type lead_received webhooks.json
+
+Exit status: 0 Partoo accepted every test delivery, 1 it or the network
+refused one or more (each is tried), 2 a usage or file error, or no declared
+webhook chosen (nothing was requested).";
 
 const COMPLETIONS_HELP: &str = "\
 Examples (a new shell picks them up):

@@ -204,14 +204,28 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat, color: bool)
             ))?;
             out.write_all(b"\n")?;
         }
-        DiffFormat::Text => {
-            for change in plan.changes() {
-                let line = escape(&mask_secrets(&line(change))).into_owned();
-                writeln!(out, "{}", crate::term::paint(line, color))?;
-            }
-        }
+        DiffFormat::Text => write_lines(out, plan, color, |_| None)?,
     }
     out.flush()
+}
+
+/// Writes one line per change of `plan`, as `diff` prints them, each followed
+/// by `; ` and its `note` if it has one: what `apply` says of what remains.
+pub fn write_lines(
+    out: &mut impl Write,
+    plan: &Plan,
+    color: bool,
+    note: impl Fn(&Change<'_>) -> Option<&'static str>,
+) -> io::Result<()> {
+    for change in plan.changes() {
+        let mut line = line(change);
+        if let Some(note) = note(&change) {
+            line = format!("{line}; {note}");
+        }
+        let line = escape(&mask_secrets(&line)).into_owned();
+        writeln!(out, "{}", crate::term::paint(line, color))?;
+    }
+    Ok(())
 }
 
 /// The plan as `diff` shows it, in JSON and in its lines: custom headers by

@@ -1,14 +1,16 @@
 //! `partoo-webhooks`: lists the webhook configurations of a Partoo account from
-//! the shell, page by page as they arrive, or compares them with a
-//! desired-state file; verifies the signature of a delivery. See
-//! `partoo-webhooks --help`.
+//! the shell, page by page as they arrive, compares them with a desired-state
+//! file and applies it, sends test deliveries; verifies the signature of a
+//! delivery. See `partoo-webhooks --help`.
 #![forbid(unsafe_code)]
 
+mod apply;
 mod args;
 mod diff;
 mod output;
 mod term;
 mod text;
+mod tryout;
 mod verbose;
 #[cfg_attr(not(feature = "verify"), path = "verify_unavailable.rs")]
 mod verify;
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use partoo_webhooks::{Client, Error, ListWebhooks, Plan, SANDBOX_URL};
+use partoo_webhooks::{Client, DesiredState, Error, ListWebhooks, Plan, SANDBOX_URL};
 
 use crate::args::{Cli, Command, Connection, DiffArgs, ListArgs};
 use crate::diff::DiffFormat;
@@ -38,7 +40,8 @@ const CA_FILE_LIMIT: u64 = 16 * 1024 * 1024;
 /// The output buffer of `list`, flushed after every page.
 const PAGE_OUTPUT_BUFFER: usize = 64 * 1024;
 
-/// The exit status of `diff` when the account differs from the desired state.
+/// The exit status of `diff` when the account differs from the desired state,
+/// and of `apply` when differences remain that the API cannot make.
 const DIFFERENCES: u8 = 3;
 
 /// Why the program stopped, which decides its exit status.
@@ -114,6 +117,8 @@ fn run() -> Result<u8, Failure> {
     match cli.command {
         Command::List(list) => list_webhooks(&list).map(|()| 0),
         Command::Diff(diff) => diff_webhooks(&diff),
+        Command::Apply(apply) => apply::run(&apply),
+        Command::Tryout(tryout) => tryout::run(&tryout),
         Command::Verify(verify) => verify::run(&verify),
         Command::Completions { shell } => {
             let mut script = Vec::new();
@@ -132,13 +137,14 @@ fn print(text: &str) -> Result<(), Failure> {
 }
 
 fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
-    let (mut request, key_source) = connect(&list.connection)?;
+    let (client, key_source) = connect(&list.connection)?;
+    let mut request = listing(&client, &list.connection);
     if let Some(page) = list.page {
         request = request.page(page);
     }
     // --limit never sets per_page: page n must hold the same webhooks with or
     // without it (`--page 3 --limit 2` lists the first two of page 3).
-    if let Some(per_page) = list.connection.per_page {
+    if let Some(per_page) = list.per_page {
         request = request.per_page(per_page);
     }
     if let Some(limit) = list.limit {
@@ -177,13 +183,46 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
 
 /// Compares the account with the desired-state file, checked before any request.
 fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
-    let desired =
-        diff::read_desired(&diff.desired, diff.connection.org_id).map_err(Failure::Config)?;
-    let (mut request, key_source) = connect(&diff.connection)?;
-    if let Some(per_page) = diff.connection.per_page {
+    let compared = compare(
+        &diff.connection,
+        &diff.desired,
+        diff.per_page,
+        diff.max_webhooks,
+    )?;
+    compared.print(diff.format)?;
+    Ok(if compared.plan.is_empty() {
+        0
+    } else {
+        DIFFERENCES
+    })
+}
+
+/// What `diff` and `apply` know once they have compared: the desired state,
+/// the client and where its key came from, how many webhooks the account
+/// held, and the plan.
+struct Compared {
+    desired: DesiredState,
+    client: Client,
+    key_source: String,
+    live: usize,
+    plan: Plan,
+}
+
+/// Reads and checks the desired-state file (before any request), then the
+/// account as a snapshot, and plans.
+fn compare(
+    connection: &Connection,
+    desired: &Path,
+    per_page: Option<u32>,
+    max_webhooks: Option<u64>,
+) -> Result<Compared, Failure> {
+    let desired = diff::read_desired(desired, connection.org_id).map_err(Failure::Config)?;
+    let (client, key_source) = connect(connection)?;
+    let mut request = listing(&client, connection);
+    if let Some(per_page) = per_page {
         request = request.per_page(per_page);
     }
-    if let Some(max) = diff.max_webhooks {
+    if let Some(max) = max_webhooks {
         request = request.max_items(max);
     }
     verbose::follow_snapshot();
@@ -191,28 +230,44 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
     verbose::end_snapshot();
     let live = live.map_err(|error| listing_failure(error, &key_source))?;
     let plan = Plan::new(&desired, &live);
-
-    let mut stdout = BufWriter::new(stdout()?);
-    let color = diff.format == DiffFormat::Text && term::stdout_color();
-    diff::print(&mut stdout, &plan, diff.format, color).or_else(output_failure)?;
-    say(
-        "",
-        &diff::summary(&plan, desired.webhooks().len(), live.len()),
-    );
-    Ok(if plan.is_empty() { 0 } else { DIFFERENCES })
+    Ok(Compared {
+        live: live.len(),
+        plan,
+        desired,
+        client,
+        key_source,
+    })
 }
 
-/// The list request of the connection options (the organization set), and
-/// where the key came from, to name in messages.
-fn connect(connection: &Connection) -> Result<(ListWebhooks, String), Failure> {
+impl Compared {
+    /// Prints the plan on standard output (coloured text on a terminal) and
+    /// its summary on standard error.
+    fn print(&self, format: DiffFormat) -> Result<(), Failure> {
+        let mut stdout = BufWriter::new(stdout()?);
+        let color = format == DiffFormat::Text && term::stdout_color();
+        diff::print(&mut stdout, &self.plan, format, color).or_else(output_failure)?;
+        let desired = self.desired.webhooks().len();
+        say("", &diff::summary(&self.plan, desired, self.live));
+        Ok(())
+    }
+}
+
+/// The client of the connection options, and where the key came from, to
+/// name in messages.
+fn connect(connection: &Connection) -> Result<(Client, String), Failure> {
     let (key, key_source) = api_key(connection.api_key_file.as_deref())?;
     // Masked in everything printed, as the other values read from outside.
     text::add_secret(&key);
-    let mut request = client(connection, key, &key_source)?.list_webhooks();
-    if let Some(org_id) = connection.org_id {
-        request = request.org_id(org_id);
+    Ok((client(connection, key, &key_source)?, key_source))
+}
+
+/// The list request of the connection options: the organization set.
+fn listing(client: &Client, connection: &Connection) -> ListWebhooks {
+    let request = client.list_webhooks();
+    match connection.org_id {
+        Some(org_id) => request.org_id(org_id),
+        None => request,
     }
-    Ok((request, key_source))
 }
 
 /// The key, and where it came from to name in messages (never the key itself).
@@ -365,6 +420,8 @@ fn known(error: &Error) -> Known<'_> {
     }
 }
 
+/// What the tool says of a failed request (a listing's or a write's), with
+/// what to do when it knows.
 fn listing_failure(error: Error, key_source: &str) -> Failure {
     let fix = match (known(&error), error.status()) {
         (Known::Parameter(name, expected), _) => {
@@ -387,7 +444,7 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
                            (a PROVIDER user's key needs --org-id)"
             .to_owned(),
         (_, Some(429)) => "; Partoo allows 300 requests per minute per organization: \
-                           try again later, or with a lower --prefetch"
+                           try again later (a listing: with a lower --prefetch)"
             .to_owned(),
         (Known::NoConsistentSnapshot, _) => {
             "; try again when the webhooks are not being changed".to_owned()

@@ -1,4 +1,5 @@
-//! What only a terminal shows: colour, and a progress line on standard error.
+//! What only a terminal shows: colour, a progress line on standard error, and
+//! a question to answer.
 //!
 //! Colour is a few ANSI codes written by hand, only where people read (diff
 //! lines, the prefix of an error), only when the stream is a terminal and
@@ -8,7 +9,7 @@
 //! or the listing's output, and only when standard error is a terminal.
 
 use std::env;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -106,4 +107,25 @@ pub fn line(text: &str) {
     erase(&mut shown);
     // With standard error gone too, the exit status is all that is left to say it.
     let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// Whether a person can be asked: standard input and standard error are
+/// terminals.
+pub fn can_ask() -> bool {
+    io::stdin().is_terminal() && io::stderr().is_terminal()
+}
+
+/// Asks `question` on standard error and reads the answer from standard
+/// input: `true` for `y` or `yes` (any case), `false` for anything else, an
+/// empty line and the end of input included.
+pub fn confirm(question: &str) -> bool {
+    erase(&mut progress());
+    let _ = write!(io::stderr(), "{} {question} [y/N] ", prefix(false));
+    let mut answer = String::new();
+    let _ = io::stdin().lock().read_line(&mut answer);
+    if !answer.ends_with('\n') {
+        // The end of input (Ctrl-D) left the cursor after the question.
+        let _ = writeln!(io::stderr());
+    }
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
