@@ -1,0 +1,167 @@
+//! `tryout` against the stateful fake of Partoo: one `POST /webhooks/tryout`
+//! per chosen webhook, its URL resolved, its body Partoo's (url and
+//! event_type), one line each, and no secret printed.
+
+mod common;
+
+#[path = "../../examples/demo/fake.rs"]
+mod fake;
+
+use std::process::Command;
+
+use common::cli::{cli, run, Run};
+use common::temp::TempFile;
+use common::KEY;
+use fake::{FakePartoo, Fault};
+use serde_json::{json, Value};
+
+const PATH_SECRET: &str = "path-51b7c2d9e0";
+const TOKEN: &str = "tok-a83f0e6d17";
+const TRYOUT: &str = "POST /v2/webhooks/tryout?org_id=7";
+
+fn declared() -> TempFile {
+    let desired = json!([
+        {
+            "org_id": 7, "event_type": "lead_received",
+            "url": "https://crm.example.com/leads",
+            "custom_headers": { "X-Auth-Token": "${HOOK_TOKEN}" }
+        },
+        {
+            "org_id": 7, "event_type": "message_created",
+            "url": "https://crm.example.com/${HOOK_PATH}/messages"
+        },
+    ]);
+    TempFile::new(
+        &format!(
+            "tryout-{}.json",
+            std::thread::current()
+                .name()
+                .unwrap_or("x")
+                .replace("::", "-")
+        ),
+        desired.to_string(),
+    )
+}
+
+fn tryout(fake: &FakePartoo, file: &TempFile, args: &[&str]) -> Command {
+    let mut command = cli();
+    command
+        .env("HOOK_TOKEN", TOKEN)
+        .env("HOOK_PATH", PATH_SECRET)
+        .args(["tryout", "--base-url", &fake.url()])
+        .args(args)
+        .arg(file.path());
+    command
+}
+
+#[track_caller]
+fn assert_no_secret(run: &Run) {
+    for secret in [TOKEN, PATH_SECRET, KEY] {
+        assert!(!run.stdout.contains(secret), "{secret} printed: {run:#?}");
+        assert!(!run.stderr.contains(secret), "{secret} printed: {run:#?}");
+    }
+}
+
+fn body(event_type: &str, url: &str) -> Option<Value> {
+    Some(json!({ "items": [{ "event_type": event_type, "url": url }] }))
+}
+
+#[test]
+fn each_declared_webhook_gets_one_tryout_with_its_resolved_url() {
+    let fake = FakePartoo::start(KEY);
+    let file = declared();
+
+    let run = run(&mut tryout(&fake, &file, &[]));
+
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(run.stdout, "sent 7 lead_received\nsent 7 message_created\n");
+    assert_eq!(fake.lines(), [TRYOUT, TRYOUT]);
+    let bodies: Vec<_> = fake.requests().into_iter().map(|r| r.body).collect();
+    assert_eq!(
+        bodies,
+        [
+            body("lead_received", "https://crm.example.com/leads"),
+            body(
+                "message_created",
+                &format!("https://crm.example.com/{PATH_SECRET}/messages")
+            ),
+        ]
+    );
+    // A test delivery changes nothing.
+    assert!(fake.hooks().is_empty());
+    assert_no_secret(&run);
+}
+
+#[test]
+fn event_type_chooses_the_webhooks_tried() {
+    let fake = FakePartoo::start(KEY);
+    let file = declared();
+
+    let run = run(&mut tryout(
+        &fake,
+        &file,
+        &["--org-id", "7", "--event-type", "message_created"],
+    ));
+
+    assert_eq!(run.status, 0, "{run:#?}");
+    assert_eq!(run.stdout, "sent 7 message_created\n");
+    assert_eq!(fake.lines(), [TRYOUT]);
+    assert_no_secret(&run);
+}
+
+#[test]
+fn an_event_type_the_file_does_not_declare_is_a_usage_error_before_any_request() {
+    let fake = FakePartoo::start(KEY);
+    let file = declared();
+
+    let run = run(&mut tryout(
+        &fake,
+        &file,
+        &[
+            "--event-type",
+            "lead_received",
+            "--event-type",
+            "lead_recieved",
+        ],
+    ));
+
+    assert_eq!(run.status, 2, "{run:#?}");
+    assert!(run.stderr.contains("no webhook to try"), "{run:#?}");
+    // No value given is repeated.
+    assert!(!run.stderr.contains("lead_recieved"), "{run:#?}");
+    assert!(fake.lines().is_empty());
+}
+
+#[test]
+fn a_refusal_is_told_the_others_still_sent_and_the_exit_status_is_1() {
+    let fake = FakePartoo::start(KEY);
+    fake.fail_write(1, Fault::MethodNotAllowed);
+    let file = declared();
+
+    let run = run(&mut tryout(&fake, &file, &[]));
+
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert_eq!(run.stdout, "sent 7 message_created\n");
+    assert!(
+        run.stderr.contains("not sent 7 lead_received: ") && run.stderr.contains("405"),
+        "{run:#?}"
+    );
+    assert_eq!(fake.lines(), [TRYOUT, TRYOUT]);
+    assert_no_secret(&run);
+}
+
+#[test]
+fn tryout_help_says_the_body_takes_url_and_event_type_only() {
+    let run = run(cli().args(["tryout", "--help"]));
+
+    assert_eq!(run.status, 0, "{run:#?}");
+    for shown in [
+        "--event-type",
+        "--org-id",
+        "Partoo's tryout body takes url and event_type only",
+        "partoo-webhooks tryout --org-id 7 --event-type lead_received webhooks.json",
+        "Exit status: 0 Partoo accepted every test delivery",
+    ] {
+        assert!(run.stdout.contains(shown), "{shown}: {run:#?}");
+    }
+}
