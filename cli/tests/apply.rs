@@ -300,6 +300,30 @@ fn only_deletes_left_exit_3_without_a_write() {
 }
 
 #[test]
+fn several_webhooks_for_one_event_type_are_left_with_where_to_keep_one() {
+    let fake = FakePartoo::start(KEY);
+    let first = fake.insert(7, "lead_received", "https://crm.example.com/leads", None);
+    let second = fake.insert(7, "lead_received", "https://crm.example.com/old", None);
+    let file = file("conflict", &declared());
+
+    let run = run(&mut apply(&fake, &file, &["--yes"]));
+
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(write_lines(&run), ["created 7 message_created: id 3"]);
+    let conflict = format!("! 7 lead_received: ids {first}, {second}; 2 webhooks");
+    assert!(
+        (run.stdout.lines()).any(|line| line.starts_with(&conflict)
+            && line.ends_with(
+                "; keep one and delete the others in Partoo's app: Settings > Integrations > Webhooks"
+            )),
+        "{run:#?}"
+    );
+    assert_no_delete(&fake);
+    assert_eq!(fake.hooks().len(), 3);
+    assert_no_secret(&run);
+}
+
+#[test]
 fn a_create_whose_answer_was_lost_is_not_sent_again_and_is_found_made() {
     let fake = FakePartoo::start(KEY);
     fake.fail_write(1, Fault::AppliedThen500);
