@@ -30,7 +30,7 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Failure> {
                 .to_owned(),
         ));
     }
-    let compared = compare(&args.connection, &args.desired, None, args.max_webhooks)?;
+    let mut compared = compare(&args.connection, &args.desired, None, args.max_webhooks)?;
     compared.print(DiffFormat::Text)?;
     let plan = &compared.plan;
     let changes = plan.creates.len() + plan.updates.len();
@@ -55,7 +55,9 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Failure> {
     let with_headers = plan.creates.iter();
     let with_headers = with_headers.filter(|c| !c.custom_headers.is_empty());
     let planned = changes + with_headers.count();
-    let mut apply = Apply::new(&compared.client, &compared.desired);
+    // From the reading whose plan was shown: what is written is what was confirmed.
+    let live = std::mem::take(&mut compared.live);
+    let mut apply = Apply::new(&compared.client, &compared.desired).from_reading(live);
     if let Some(org_id) = args.connection.org_id {
         apply = apply.org_id(org_id);
     }
@@ -77,8 +79,7 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Failure> {
     drop(out);
     written.or_else(output_failure)?;
     match applied {
-        // The readings of the library, after the one that printed the plan.
-        Ok(applied) => remains(&applied.remaining, &applied.writes, applied.readings + 1),
+        Ok(applied) => remains(&applied.remaining, &applied.writes, applied.readings),
         Err(error) => match listing_failure(error, &compared.key_source) {
             Failure::Failed(message) => Err(Failure::Failed(format!(
                 "apply stopped after {}: {message}",

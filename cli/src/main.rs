@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use partoo_webhooks::{Client, DesiredState, Error, ListWebhooks, Plan, SANDBOX_URL};
+use partoo_webhooks::{Client, DesiredState, Error, ListWebhooks, Plan, WebhookItem, SANDBOX_URL};
 
 use crate::args::{Cli, Command, Connection, DiffArgs, ListArgs};
 use crate::diff::DiffFormat;
@@ -198,13 +198,13 @@ fn diff_webhooks(diff: &DiffArgs) -> Result<u8, Failure> {
 }
 
 /// What `diff` and `apply` know once they have compared: the desired state,
-/// the client and where its key came from, how many webhooks the account
-/// held, and the plan.
+/// the client and where its key came from, the reading of the account, and
+/// the plan.
 struct Compared {
     desired: DesiredState,
     client: Client,
     key_source: String,
-    live: usize,
+    live: Vec<WebhookItem>,
     plan: Plan,
 }
 
@@ -231,7 +231,7 @@ fn compare(
     let live = live.map_err(|error| listing_failure(error, &key_source))?;
     let plan = Plan::new(&desired, &live);
     Ok(Compared {
-        live: live.len(),
+        live,
         plan,
         desired,
         client,
@@ -247,7 +247,7 @@ impl Compared {
         let color = format == DiffFormat::Text && term::stdout_color();
         diff::print(&mut stdout, &self.plan, format, color).or_else(output_failure)?;
         let desired = self.desired.webhooks().len();
-        say("", &diff::summary(&self.plan, desired, self.live));
+        say("", &diff::summary(&self.plan, desired, self.live.len()));
         Ok(())
     }
 }

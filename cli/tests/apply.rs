@@ -126,14 +126,13 @@ fn a_fresh_account_is_created_then_its_headers_set_then_verified() {
     );
     assert!(
         run.stderr.contains(
-            "3 writes (4 readings of the account); verified: the account holds what the file declares"
+            "3 writes (3 readings of the account); verified: the account holds what the file declares"
         ),
         "{run:#?}"
     );
     assert_eq!(
         fake.lines(),
         [
-            LIST,
             LIST,
             CREATE,
             LIST,
@@ -144,7 +143,7 @@ fn a_fresh_account_is_created_then_its_headers_set_then_verified() {
     let requests = fake.requests();
     // Partoo's create body: url and event_type, the secret URL resolved.
     assert_eq!(
-        requests[2].body,
+        requests[1].body,
         Some(json!({ "items": [
             { "event_type": "lead_received", "url": "https://crm.example.com/leads" },
             { "event_type": "message_created",
@@ -152,7 +151,7 @@ fn a_fresh_account_is_created_then_its_headers_set_then_verified() {
         ]}))
     );
     assert_eq!(
-        requests[4].body,
+        requests[3].body,
         Some(json!({
             "url": "https://crm.example.com/leads",
             "custom_headers": { "X-Auth-Token": TOKEN },
@@ -205,7 +204,7 @@ fn headers_to_set_are_one_put_with_every_header() {
     );
     assert_eq!(
         fake.lines(),
-        [LIST, LIST, &format!("PUT /v2/webhooks/{id}?org_id=7"), LIST]
+        [LIST, &format!("PUT /v2/webhooks/{id}?org_id=7"), LIST]
     );
     assert_eq!(account(&fake), declared_account());
     assert_no_secret(&run);
@@ -240,7 +239,7 @@ fn a_url_to_change_is_one_put_and_a_secret_url_is_not_shown() {
     );
     assert_eq!(
         fake.lines(),
-        [LIST, LIST, &format!("PUT /v2/webhooks/{id}?org_id=7"), LIST]
+        [LIST, &format!("PUT /v2/webhooks/{id}?org_id=7"), LIST]
     );
     assert_eq!(account(&fake), declared_account());
     assert_no_secret(&run);
@@ -360,7 +359,6 @@ fn a_write_answered_429_is_sent_again_after_the_wait() {
         fake.lines(),
         [
             LIST,
-            LIST,
             CREATE,
             CREATE,
             LIST,
@@ -392,7 +390,6 @@ fn an_update_refused_with_405_stops_with_what_was_done_printed() {
     assert_eq!(
         fake.lines(),
         [
-            LIST,
             LIST,
             CREATE,
             &format!("PUT /v2/webhooks/{id}?org_id=7")

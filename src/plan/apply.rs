@@ -79,6 +79,7 @@ pub struct Apply<'a> {
     org_id: Option<u64>,
     max_readings: u32,
     max_items: u64,
+    reading: Option<Vec<WebhookItem>>,
 }
 
 impl<'a> Apply<'a> {
@@ -90,6 +91,7 @@ impl<'a> Apply<'a> {
             org_id: None,
             max_readings: 4,
             max_items: 100_000,
+            reading: None,
         }
     }
 
@@ -121,6 +123,17 @@ impl<'a> Apply<'a> {
         self
     }
 
+    /// Starts from this reading of the account (a snapshot of the same
+    /// scope, such as the one whose plan a person confirmed) instead of
+    /// reading it first, so that what is written is the plan that was shown.
+    /// It counts as the first reading.
+    ///
+    /// Defaults to none: the account is read first.
+    pub fn from_reading(mut self, live: Vec<WebhookItem>) -> Self {
+        self.reading = Some(live);
+        self
+    }
+
     /// Runs it, calling `on_write` after each write Partoo accepted.
     ///
     /// # Errors
@@ -130,7 +143,7 @@ impl<'a> Apply<'a> {
     /// every round would create it again. Then the first error of a reading,
     /// or of a write that cannot have been applied; the writes made before it
     /// were reported to `on_write`.
-    pub fn run(self, mut on_write: impl FnMut(&Write)) -> Result<Applied, Error> {
+    pub fn run(mut self, mut on_write: impl FnMut(&Write)) -> Result<Applied, Error> {
         let mut webhooks = self.desired.webhooks().iter();
         if let Some(outside) = webhooks.find(|w| self.org_id.is_some_and(|o| o != w.org_id)) {
             let other = outside.org_id;
@@ -155,7 +168,10 @@ impl<'a> Apply<'a> {
             if let Some(org_id) = self.org_id {
                 listing = listing.org_id(org_id);
             }
-            let live = listing.snapshot()?;
+            let live = match self.reading.take() {
+                Some(live) => live,
+                None => listing.snapshot()?,
+            };
             for item in live
                 .iter()
                 .filter(|i| unsure.contains(&(i.org_id, i.event_type.clone())))
