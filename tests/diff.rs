@@ -493,60 +493,6 @@ fn desired_header_names_must_be_http_tokens() {
     );
 }
 
-#[test]
-fn changes_yield_every_change_by_organization_event_type_then_kind() {
-    use partoo_webhooks::plan::Change;
-
-    let mut plan = Plan::new(
-        &state(vec![
-            desired(8, "lead_received", "https://h/new"),
-            desired(7, "message_created", "https://h/2"),
-            desired(7, "business_created", "https://h/new"),
-        ]),
-        &[
-            live(1, 7, "business_created", "https://h/1"),
-            live(2, 7, "lead_received", "https://h/2"),
-            live(3, 7, "lead_received", "https://h/3"),
-            live(4, 7, "business_deleted", "https://h/4"),
-            live(5, 8, "business_created", "https://h/5"),
-        ],
-    );
-    let summary = |plan: &Plan| -> Vec<(&'static str, u64, String)> {
-        plan.changes()
-            .map(|change| {
-                let kind = match change {
-                    Change::Create(_) => "create",
-                    Change::Delete(_) => "delete",
-                    Change::Update(_) => "update",
-                    Change::Conflict(_) => "conflict",
-                    _ => "other",
-                };
-                (kind, change.org_id(), change.event_type().to_string())
-            })
-            .collect()
-    };
-    let expected = [
-        ("update", 7, "business_created".to_owned()),
-        ("delete", 7, "business_deleted".to_owned()),
-        ("conflict", 7, "lead_received".to_owned()),
-        ("create", 7, "message_created".to_owned()),
-        ("delete", 8, "business_created".to_owned()),
-        ("create", 8, "lead_received".to_owned()),
-    ];
-    assert_eq!(summary(&plan), expected);
-    assert_eq!(plan.changes().len(), 6);
-    let first = plan.changes().next();
-    assert!(
-        matches!(first, Some(Change::Update(update)) if std::ptr::eq(update, &plan.updates[0]))
-    );
-
-    // The order is the plan's, not that of its lists.
-    plan.creates.reverse();
-    plan.deletes.reverse();
-    assert_eq!(summary(&plan), expected);
-    assert_eq!(Plan::default().changes().len(), 0);
-}
-
 /// 150,000 desired webhooks: distinct organizations, every event type.
 fn many_desired(n: u64) -> Vec<DesiredWebhook> {
     let types = [

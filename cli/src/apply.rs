@@ -3,11 +3,11 @@
 
 use std::io::{self, Write as _};
 
-use partoo_webhooks::plan::{Apply, Change, Write};
+use partoo_webhooks::plan::{Apply, Write};
 use partoo_webhooks::Plan;
 
 use crate::args::ApplyArgs;
-use crate::diff::{self, DiffFormat};
+use crate::diff::{self, Change, DiffFormat};
 use crate::text::{escape, mask_secrets};
 use crate::{compare, listing_failure, output_failure, say, stdout, term, Failure, DIFFERENCES};
 

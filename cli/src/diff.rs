@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
-use partoo_webhooks::plan::{Change, Conflict, Create, Delete, HeaderChanges, Update};
+use partoo_webhooks::plan::{Conflict, Create, Delete, HeaderChanges, Update};
 use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
 use serde::{Deserialize, Serialize};
 use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
@@ -217,7 +217,7 @@ pub fn write_lines(
     color: bool,
     note: impl Fn(&Change<'_>) -> Option<&'static str>,
 ) -> io::Result<()> {
-    for change in plan.changes() {
+    for change in changes(plan) {
         let mut line = line(change);
         if let Some(note) = note(&change) {
             line = format!("{line}; {note}");
@@ -410,8 +410,48 @@ impl Formatter for EscapingFormatter {
 const SECRET_URL: &str = "(secret, not shown)";
 
 /// The line of one change: `+ - ~ !`, then the organization and the event type.
+/// One change of a plan, borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change<'a> {
+    /// A webhook to create (`+`).
+    Create(&'a Create),
+    /// A webhook to delete (`-`).
+    Delete(&'a Delete),
+    /// A webhook to update (`~`).
+    Update(&'a Update),
+    /// Several webhooks for one organization and event type (`!`).
+    Conflict(&'a Conflict),
+}
+
+impl<'a> Change<'a> {
+    /// The organization, the event type, and where the kind comes among the
+    /// changes of one key: the order lines are printed in.
+    fn key(&self) -> (u64, &'a EventType, u8) {
+        match self {
+            Change::Create(c) => (c.org_id, &c.event_type, 0),
+            Change::Delete(d) => (d.org_id, &d.event_type, 1),
+            Change::Update(u) => (u.org_id, &u.event_type, 2),
+            Change::Conflict(c) => (c.org_id, &c.event_type, 3),
+        }
+    }
+}
+
+/// Every change of the plan once, by organization, then event type (as
+/// strings), then kind: creates, deletes, updates, conflicts. Stable, so that
+/// entries of one kind for one key keep their order.
+fn changes(plan: &Plan) -> Vec<Change<'_>> {
+    let mut changes: Vec<Change<'_>> = (plan.creates.iter().map(Change::Create))
+        .chain(plan.deletes.iter().map(Change::Delete))
+        .chain(plan.updates.iter().map(Change::Update))
+        .chain(plan.conflicts.iter().map(Change::Conflict))
+        .collect();
+    changes.sort_by_key(Change::key);
+    changes
+}
+
 fn line(change: Change<'_>) -> String {
-    let (org_id, event_type) = (change.org_id(), change.event_type().as_str());
+    let (org_id, event_type, _) = change.key();
+    let event_type = event_type.as_str();
     match change {
         Change::Create(create) => {
             let create = shown_create(create);
@@ -467,9 +507,7 @@ fn line(change: Change<'_>) -> String {
                     "none is desired"
                 }
             )
-        }
-        // A kind of change this command does not know yet is still a line.
-        _ => format!("? {org_id} {event_type}: a change this version cannot describe"),
+        } // A kind of change this command does not know yet is still a line.
     }
 }
 
@@ -499,6 +537,72 @@ pub fn summary(plan: &Plan, desired: usize, live: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn live(id: u64, org_id: u64, event_type: &str, url: &str) -> partoo_webhooks::WebhookItem {
+        let event_type = event_type.parse().unwrap();
+        partoo_webhooks::WebhookItem::new(id, url, event_type, "c", "u", org_id)
+    }
+
+    fn desired(org_id: u64, event_type: &str, url: &str) -> DesiredWebhook {
+        DesiredWebhook::new(org_id, event_type.parse().unwrap(), url)
+    }
+
+    fn state(webhooks: Vec<DesiredWebhook>) -> DesiredState {
+        DesiredState::new(webhooks).unwrap()
+    }
+
+    #[test]
+    fn changes_yield_every_change_by_organization_event_type_then_kind() {
+        let mut plan = Plan::new(
+            &state(vec![
+                desired(8, "lead_received", "https://h/new"),
+                desired(7, "message_created", "https://h/2"),
+                desired(7, "business_created", "https://h/new"),
+            ]),
+            &[
+                live(1, 7, "business_created", "https://h/1"),
+                live(2, 7, "lead_received", "https://h/2"),
+                live(3, 7, "lead_received", "https://h/3"),
+                live(4, 7, "business_deleted", "https://h/4"),
+                live(5, 8, "business_created", "https://h/5"),
+            ],
+        );
+        let summary = |plan: &Plan| -> Vec<(&'static str, u64, String)> {
+            changes(plan)
+                .into_iter()
+                .map(|change| {
+                    let kind = match change {
+                        Change::Create(_) => "create",
+                        Change::Delete(_) => "delete",
+                        Change::Update(_) => "update",
+                        Change::Conflict(_) => "conflict",
+                    };
+                    let (org_id, event_type, _) = change.key();
+                    (kind, org_id, event_type.to_string())
+                })
+                .collect()
+        };
+        let expected = [
+            ("update", 7, "business_created".to_owned()),
+            ("delete", 7, "business_deleted".to_owned()),
+            ("conflict", 7, "lead_received".to_owned()),
+            ("create", 7, "message_created".to_owned()),
+            ("delete", 8, "business_created".to_owned()),
+            ("create", 8, "lead_received".to_owned()),
+        ];
+        assert_eq!(summary(&plan), expected);
+        assert_eq!(changes(&plan).len(), 6);
+        let first = changes(&plan).first().copied();
+        assert!(
+            matches!(first, Some(Change::Update(update)) if std::ptr::eq(update, &plan.updates[0]))
+        );
+
+        // The order is the plan's, not that of its lists.
+        plan.creates.reverse();
+        plan.deletes.reverse();
+        assert_eq!(summary(&plan), expected);
+        assert_eq!(changes(&Plan::default()).len(), 0);
+    }
 
     #[test]
     fn only_an_exact_reference_to_a_variable_name_is_resolved() {

@@ -132,13 +132,7 @@ fn a_fresh_account_is_created_then_its_headers_set_then_verified() {
     );
     assert_eq!(
         fake.lines(),
-        [
-            LIST,
-            CREATE,
-            LIST,
-            "PUT /v2/webhooks/1?org_id=7",
-            LIST
-        ]
+        [LIST, CREATE, LIST, "PUT /v2/webhooks/1?org_id=7", LIST]
     );
     let requests = fake.requests();
     // Partoo's create body: url and event_type, the secret URL resolved.
@@ -389,11 +383,7 @@ fn an_update_refused_with_405_stops_with_what_was_done_printed() {
     );
     assert_eq!(
         fake.lines(),
-        [
-            LIST,
-            CREATE,
-            &format!("PUT /v2/webhooks/{id}?org_id=7")
-        ]
+        [LIST, CREATE, &format!("PUT /v2/webhooks/{id}?org_id=7")]
     );
     assert_no_delete(&fake);
     assert_no_secret(&run);

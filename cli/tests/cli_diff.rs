@@ -937,31 +937,8 @@ fn max_webhooks_must_be_a_number() {
     stray.assert_calls(0);
 }
 
-/// The library's `Plan::changes`, as `(sign, org, event type)`, for the same
-/// desired webhooks and account as a run of `diff`.
-fn library_order(desired: &[Value], live: &[Value]) -> Vec<(char, u64, String)> {
-    use partoo_webhooks::plan::Change;
-    use partoo_webhooks::{DesiredState, DesiredWebhook, Plan, WebhookItem};
-
-    let desired: Vec<DesiredWebhook> = serde_json::from_value(json!(desired)).unwrap();
-    let live: Vec<WebhookItem> = serde_json::from_value(json!(live)).unwrap();
-    let plan = Plan::new(&DesiredState::new(desired).unwrap(), &live);
-    plan.changes()
-        .map(|change| {
-            let sign = match change {
-                Change::Create(_) => '+',
-                Change::Delete(_) => '-',
-                Change::Update(_) => '~',
-                Change::Conflict(_) => '!',
-                _ => '?',
-            };
-            (sign, change.org_id(), change.event_type().to_string())
-        })
-        .collect()
-}
-
 #[test]
-fn text_lines_come_in_the_order_of_plan_changes_for_every_kind() {
+fn text_lines_come_by_organization_event_type_then_kind() {
     let server = MockServer::start();
     let webhook = |id: u64, org_id: u64, event_type: &str| {
         let mut item = item(id, event_type);
@@ -979,7 +956,7 @@ fn text_lines_come_in_the_order_of_plan_changes_for_every_kind() {
         webhook(8, 7, "aaa_unknown_type"),
         webhook(9, 8, "business_updated"),
     ];
-    let mock = serve(&server, live.clone());
+    let mock = serve(&server, live);
     let entry = |org_id: u64, event_type: &str, url: &str| json!({ "org_id": org_id, "event_type": event_type, "url": url });
     let desired = vec![
         entry(8, "business_created", "https://hooks.example.com/new-8"),
@@ -1018,7 +995,6 @@ fn text_lines_come_in_the_order_of_plan_changes_for_every_kind() {
             change('!', 8, "message_created"),
         ]
     );
-    assert_eq!(printed, library_order(&desired, &live));
     mock.assert_calls(1);
 }
 

@@ -4,10 +4,10 @@
 //! [`DesiredState`] holds the webhooks as they should be, checked;
 //! [`Plan::new`] compares them with an account's, by organization and event
 //! type, into lists of [`Create`], [`Update`] (with its [`UrlChange`] and
-//! [`HeaderChanges`]), [`Delete`] and [`Conflict`]; [`Plan::changes`] yields
-//! them all as one [`Change`] each, in the order `partoo-webhooks diff`
-//! prints them. `Plan`, `DesiredState`, `DesiredWebhook` and `DesiredError`
-//! are also at the crate root.
+//! [`HeaderChanges`]), [`Delete`] and [`Conflict`], each sorted by
+//! organization and event type; [`Apply`] makes an account hold what is
+//! declared. `Plan`, `DesiredState`, `DesiredWebhook` and `DesiredError` are
+//! also at the crate root.
 //!
 //! Only the organizations a desired state manages are compared: those of its
 //! entries, and those named with [`DesiredState::managing`]. An account's
@@ -16,8 +16,8 @@
 //!
 //! A plan holds the real values it compares, so that a program can act on
 //! it: the URLs and custom headers to write ([`Create`], [`UrlChange`]); the
-//! desired webhook of an [`Update`] is
-//! [`DesiredState::get`]`(org_id, &event_type)`. Its `Debug` hides what may
+//! desired webhook of an [`Update`] is the one of its organization and event
+//! type in [`DesiredState::webhooks`]. Its `Debug` hides what may
 //! be a secret (header values, URL query values, a URL read from the
 //! environment); anything else that prints a plan for people masks and
 //! escapes it there, as `partoo-webhooks diff` does. Its `Serialize` is a
@@ -25,7 +25,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::iter::FusedIterator;
 
 use serde::Serialize;
 
@@ -41,12 +40,10 @@ pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 /// What differs between desired webhooks and an account's, keyed by
 /// organization and event type (Partoo allows one webhook per pair).
 ///
-/// Each list is sorted by `org_id`, then `event_type` (as strings);
-/// [`changes`](Self::changes) yields every change of the four lists in one
-/// order. Serializes to one JSON object with the four lists under these names.
+/// Each list is sorted by `org_id`, then `event_type` (as strings).
+/// Serializes to one JSON object with the four lists under these names.
 ///
 /// ```
-/// use partoo_webhooks::plan::Change;
 /// use partoo_webhooks::{DesiredState, DesiredWebhook, EventType, Plan, WebhookItem};
 ///
 /// let desired = DesiredState::new(vec![
@@ -59,11 +56,8 @@ pub use desired::{DesiredError, DesiredState, DesiredWebhook};
 /// assert_eq!(plan.updates.len(), 1);
 /// assert_eq!(plan.updates[0].id, 12);
 /// assert!(plan.creates.is_empty() && plan.deletes.is_empty() && !plan.is_empty());
-/// for change in plan.changes() {
-///     if let Change::Update(update) = change {
-///         assert_eq!(update.url.as_ref().map(|url| url.live.as_str()), Some("https://hooks.example.com/old"));
-///     }
-/// }
+/// let url = plan.updates[0].url.as_ref().map(|url| url.live.as_str());
+/// assert_eq!(url, Some("https://hooks.example.com/old"));
 /// # Ok::<_, partoo_webhooks::DesiredError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -246,93 +240,6 @@ impl Plan {
             && self.updates.is_empty()
             && self.deletes.is_empty()
             && self.conflicts.is_empty()
-    }
-
-    /// Every change of the plan, each list's entries included once, in the
-    /// order `partoo-webhooks diff` prints them: by organization, then event
-    /// type (as strings), then kind: creates, deletes, updates, conflicts.
-    /// A plan made by [`Plan::new`] holds one change at most per organization
-    /// and event type.
-    ///
-    /// ```
-    /// use partoo_webhooks::plan::Change;
-    /// use partoo_webhooks::{DesiredState, DesiredWebhook, EventType, Plan, WebhookItem};
-    ///
-    /// let desired = DesiredState::new(vec![
-    ///     DesiredWebhook::new(8, EventType::LeadReceived, "https://hooks.example.com/leads"),
-    /// ])?
-    /// .managing([7]);
-    /// let live = [WebhookItem::new(3, "https://hooks.example.com/b", EventType::BusinessCreated, "c", "u", 7)];
-    /// let plan = Plan::new(&desired, &live);
-    /// let lines: Vec<String> = plan
-    ///     .changes()
-    ///     .map(|change| match change {
-    ///         Change::Create(create) => format!("+ {} {}", create.org_id, create.event_type),
-    ///         Change::Delete(delete) => format!("- {} {}", delete.org_id, delete.event_type),
-    ///         other => format!("? {} {}", other.org_id(), other.event_type()),
-    ///     })
-    ///     .collect();
-    /// assert_eq!(lines, ["- 7 business_created", "+ 8 lead_received"]);
-    /// # Ok::<_, partoo_webhooks::DesiredError>(())
-    /// ```
-    pub fn changes(&self) -> impl ExactSizeIterator<Item = Change<'_>> + FusedIterator {
-        let mut changes: Vec<Change<'_>> = (self.creates.iter().map(Change::Create))
-            .chain(self.deletes.iter().map(Change::Delete))
-            .chain(self.updates.iter().map(Change::Update))
-            .chain(self.conflicts.iter().map(Change::Conflict))
-            .collect();
-        // Stable: entries of one kind for one key (in a plan built by hand)
-        // keep their order.
-        changes.sort_by_key(|change| (change.org_id(), change.event_type(), change.rank()));
-        changes.into_iter()
-    }
-}
-
-/// One change of a [`Plan`], borrowed from it, as [`Plan::changes`] yields
-/// it. More kinds may come: match with a wildcard arm, which can still show
-/// the [`org_id`](Self::org_id) and the [`event_type`](Self::event_type).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Change<'a> {
-    /// A webhook to create (`+` in `diff`).
-    Create(&'a Create),
-    /// A webhook to delete (`-`).
-    Delete(&'a Delete),
-    /// A webhook to update (`~`).
-    Update(&'a Update),
-    /// Several webhooks for one organization and event type (`!`).
-    Conflict(&'a Conflict),
-}
-
-impl<'a> Change<'a> {
-    /// The organization of the change.
-    pub fn org_id(&self) -> u64 {
-        match self {
-            Change::Create(create) => create.org_id,
-            Change::Delete(delete) => delete.org_id,
-            Change::Update(update) => update.org_id,
-            Change::Conflict(conflict) => conflict.org_id,
-        }
-    }
-
-    /// The event type of the change.
-    pub fn event_type(&self) -> &'a EventType {
-        match self {
-            Change::Create(create) => &create.event_type,
-            Change::Delete(delete) => &delete.event_type,
-            Change::Update(update) => &update.event_type,
-            Change::Conflict(conflict) => &conflict.event_type,
-        }
-    }
-
-    /// Where the kind comes among the changes of one key.
-    fn rank(&self) -> u8 {
-        match self {
-            Change::Create(_) => 0,
-            Change::Delete(_) => 1,
-            Change::Update(_) => 2,
-            Change::Conflict(_) => 3,
-        }
     }
 }
 
