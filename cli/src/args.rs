@@ -220,7 +220,9 @@ Output streams: each page is printed before the next one is requested. jsonl
 and json use the API's field names; csv has a header row and RFC 4180 quoting,
 and a ' before a cell that starts with = + - @, a tab or a carriage return,
 which a spreadsheet would compute; table is for people. On a terminal, the
-page awaited is shown on standard error.
+page awaited is shown on standard error. A listing is one pass over pages by
+offset: webhooks created or deleted meanwhile can make it miss or repeat one;
+for a state the account really had, use diff.
 
 Examples:
   partoo-webhooks list
