@@ -3,7 +3,6 @@
 use std::fmt;
 
 use serde::de::{MapAccess, Visitor};
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::escape;
@@ -42,26 +41,19 @@ pub struct CustomHeaders(Vec<(String, String)>);
 
 impl PartialEq for CustomHeaders {
     fn eq(&self, other: &Self) -> bool {
-        let same = |(a, x): &&(String, String), (b, y): &&(String, String)| {
-            a.eq_ignore_ascii_case(b) && x == y
-        };
-        self.0.len() == other.0.len()
-            && self
-                .by_name()
-                .iter()
-                .zip(&other.by_name())
-                .all(|(a, b)| same(a, b))
+        self.by_name() == other.by_name()
     }
 }
 
 impl Eq for CustomHeaders {}
 
 impl CustomHeaders {
-    /// The headers sorted by name without regard to ASCII case, a repeated
-    /// name's values in their order.
-    fn by_name(&self) -> Vec<&(String, String)> {
-        let mut sorted: Vec<&(String, String)> = self.0.iter().collect();
-        sorted.sort_by_cached_key(|(name, _)| name.to_ascii_lowercase());
+    /// The headers, names in lowercase, sorted by name (stably: a repeated
+    /// name's values stay in their order).
+    fn by_name(&self) -> Vec<(String, &str)> {
+        let lower = |(name, value): (&str, _)| (name.to_ascii_lowercase(), value);
+        let mut sorted: Vec<_> = self.iter().map(lower).collect();
+        sorted.sort_by(|(a, _), (b, _)| a.cmp(b));
         sorted
     }
 }
@@ -253,11 +245,7 @@ impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for CustomHeaders {
 
 impl Serialize for CustomHeaders {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, value) in &self.0 {
-            map.serialize_entry(name, value)?;
-        }
-        map.end()
+        serializer.collect_map(self.iter())
     }
 }
 
@@ -278,11 +266,8 @@ impl<'de> Visitor<'de> for HeadersVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CustomHeaders, A::Error> {
         // Kept as sent, repeated names included: a listing reports, it does not judge.
-        let mut headers = Vec::with_capacity(map.size_hint().unwrap_or(0).min(16));
-        while let Some(entry) = map.next_entry::<String, String>()? {
-            headers.push(entry);
-        }
-        Ok(CustomHeaders(headers))
+        let entries = std::iter::from_fn(|| map.next_entry().transpose());
+        entries.collect::<Result<_, _>>().map(CustomHeaders)
     }
 }
 

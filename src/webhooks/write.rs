@@ -220,11 +220,9 @@ impl Client {
     /// event type to its URL, with an `X-Partoo-Webhook-Tryout` header. Returns
     /// Partoo's answer as JSON text, whose shape it does not document.
     pub fn tryout(&self, webhook: NewWebhook) -> WebhookRequest<String> {
-        let body = check_url(&webhook.url).map(|()| {
-            json(&Items {
-                items: vec![webhook],
-            })
-        });
+        let body = check_url(&webhook.url);
+        let items = vec![webhook];
+        let body = body.map(|()| json(&Items { items }));
         self.request(
             Method::POST,
             "/webhooks/tryout".into(),
@@ -272,23 +270,18 @@ fn json(value: &impl Serialize) -> Option<Vec<u8>> {
 }
 
 /// A refused update, with what it means and what to do.
-fn refused_update(error: Error) -> Error {
-    match error {
-        Error::Status {
-            page,
-            status: status @ (404 | 405),
-            message,
-            retry_after,
-        } => Error::Status {
-            page,
-            status,
-            message: format!(
-                "{message} (PUT /webhooks/{{id}}, the update this crate sends, was refused: \
-                 either no such webhook, or Partoo updates webhooks another way; change it \
-                 in Partoo's app, Settings > Integrations > Webhooks)"
-            ),
-            retry_after,
-        },
-        error => error,
+fn refused_update(mut error: Error) -> Error {
+    if let Error::Status {
+        status: 404 | 405,
+        message,
+        ..
+    } = &mut error
+    {
+        message.push_str(
+            " (PUT /webhooks/{id}, the update this crate sends, was refused: \
+             either no such webhook, or Partoo updates webhooks another way; change it \
+             in Partoo's app, Settings > Integrations > Webhooks)",
+        );
     }
+    error
 }
