@@ -157,7 +157,7 @@ impl<'a> Apply<'a> {
             .map(|w| ((w.org_id, &w.event_type), w))
             .collect();
         let (mut writes, mut readings) = (Vec::new(), 0);
-        let mut record = |writes: &mut Vec<Write>, write: Write| {
+        let mut record = |write: Write| {
             on_write(&write);
             writes.push(write);
         };
@@ -168,15 +168,12 @@ impl<'a> Apply<'a> {
             if let Some(org_id) = self.org_id {
                 listing = listing.org_id(org_id);
             }
-            let live = match self.reading.take() {
-                Some(live) => live,
-                None => listing.snapshot()?,
-            };
+            let live = self.reading.take().map_or_else(|| listing.snapshot(), Ok)?;
             for item in live
                 .iter()
                 .filter(|i| unsure.contains(&(i.org_id, i.event_type.clone())))
             {
-                record(&mut writes, Write::Created(item.clone()));
+                record(Write::Created(item.clone()));
             }
             let plan = Plan::new(self.desired, &live);
             readings += 1;
@@ -194,38 +191,27 @@ impl<'a> Apply<'a> {
                 creates.entry(create.org_id).or_default().push(new);
             }
             unsure.clear();
-            let sent = creates
-                .into_iter()
-                .try_for_each(|(org_id, new)| -> Result<(), Error> {
+            let send = || -> Result<(), Error> {
+                for (org_id, new) in creates {
                     let keys = new.iter().map(|n| (org_id, n.event_type.clone())).collect();
-                    match self.client.create_webhooks(new).org_id(org_id).send() {
-                        Ok(made) => made
-                            .into_iter()
-                            .for_each(|item| record(&mut writes, Write::Created(item))),
-                        Err(error) => {
-                            unsure = keys;
-                            return Err(error);
-                        }
+                    let made = self.client.create_webhooks(new).org_id(org_id).send();
+                    for item in made.inspect_err(|_| unsure = keys)? {
+                        record(Write::Created(item));
                     }
-                    Ok(())
-                });
-            let sent = sent.and_then(|()| {
-                plan.updates.iter().try_for_each(|update| {
+                }
+                for update in &plan.updates {
                     let Some(want) = wanted.get(&(update.org_id, &update.event_type)) else {
-                        return Ok(());
+                        continue;
                     };
                     let change =
                         WebhookUpdate::new(&want.url).custom_headers(want.custom_headers.clone());
-                    let item = self
-                        .client
-                        .update_webhook(update.id, change)
-                        .org_id(update.org_id)
-                        .send()?;
-                    record(&mut writes, Write::Updated(item));
-                    Ok(())
-                })
-            });
-            match sent {
+                    let request = self.client.update_webhook(update.id, change);
+                    let item = request.org_id(update.org_id).send()?;
+                    record(Write::Updated(item));
+                }
+                Ok(())
+            };
+            match send() {
                 // May have been applied: the next reading tells.
                 Err(error) if error.is_retryable() => {
                     log::warn!("apply: {error}; reading the account again")
