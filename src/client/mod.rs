@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use ureq::http::{HeaderValue, Method, Request, Uri};
 use ureq::{Agent, Body};
 
@@ -316,22 +317,18 @@ impl Client {
             .as_reader()
             .take(ERROR_BODY_LIMIT)
             .read_to_end(&mut bytes);
-        let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+        let value: Option<Value> = serde_json::from_slice(&bytes).ok();
         let envelope = value
             .as_ref()
             .and_then(|v| v.get("errors").or_else(|| v.get("error")));
-        let message = match envelope {
-            Some(serde_json::Value::String(message)) => message.clone(),
-            Some(serde_json::Value::Object(fields)) if fields.len() == 1 => {
-                match fields.values().next() {
-                    Some(serde_json::Value::String(message)) => message.clone(),
-                    _ => envelope.map(ToString::to_string).unwrap_or_default(),
-                }
-            }
-            Some(other) => other.to_string(),
-            None => return self.clean(&bytes),
-        };
-        self.clean(message.as_bytes())
+        // An object of one string, such as `{"url": "invalid"}`, is that string.
+        let fields = envelope.and_then(Value::as_object).filter(|f| f.len() == 1);
+        let single = fields.and_then(|f| f.values().find(|v| v.is_string()));
+        match single.or(envelope) {
+            Some(Value::String(message)) => self.clean(message.as_bytes()),
+            Some(other) => self.clean(other.to_string().as_bytes()),
+            None => self.clean(&bytes),
+        }
     }
 
     /// Server text as an error may keep it: the key cut out first, wherever
