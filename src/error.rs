@@ -215,8 +215,7 @@ impl Error {
             | Error::Connection { page, .. }
             | Error::Body { page, .. } => *page = Some(at),
             Error::RetriesExhausted { last, .. } => {
-                let inner = std::mem::replace(last.as_mut(), Error::MissingApiKey);
-                **last = inner.on_page(at);
+                **last = std::mem::replace(&mut **last, Error::MissingApiKey).on_page(at);
             }
             _ => {}
         }

@@ -389,16 +389,13 @@ impl<T: Send + 'static> Iterator for Items<T> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(item) = self.current.next() {
-            return Some(Ok(item));
-        }
         loop {
+            if let Some(item) = self.current.next() {
+                return Some(Ok(item));
+            }
             match self.pages.next()? {
                 Ok(page) => self.current = page.items.into_iter(),
                 Err(error) => return Some(Err(error)),
-            }
-            if let Some(item) = self.current.next() {
-                return Some(Ok(item));
             }
         }
     }

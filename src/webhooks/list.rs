@@ -193,10 +193,8 @@ impl ListWebhooks {
     /// Any [`Error`]: the parameters are checked first, then the request can fail.
     pub fn send(&self) -> Result<Page<WebhookItem>, Error> {
         self.check()?;
-        let page = self.page;
-        let target = self.target(page);
-        let fetched = self.client.call(Method::GET, &target, None);
-        fetched.map_err(|error| error.on_page(page.unwrap_or(1)))
+        let fetched = self.client.call(Method::GET, &self.target(self.page), None);
+        fetched.map_err(|error| error.on_page(self.settings.page))
     }
 
     /// Every page, lazily. See [`Pages`] for exactly when it stops.
