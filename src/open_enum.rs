@@ -88,14 +88,6 @@ macro_rules! open_enum {
                     $name::Unknown(unknown) => unknown.as_str(),
                 }
             }
-
-            /// The variant naming `value`, else `None`.
-            fn known(value: &str) -> Option<$name> {
-                match value {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
         }
 
         impl PartialOrd for $name {
@@ -122,8 +114,10 @@ macro_rules! open_enum {
             /// Never fails: a value no variant names becomes
             /// [`Unknown`](Self::Unknown).
             fn from_str(value: &str) -> Result<Self, ::std::convert::Infallible> {
-                Ok($name::known(value)
-                    .unwrap_or_else(|| $name::Unknown($crate::open_enum::UnknownValue::new(value))))
+                Ok(match value {
+                    $($text => $name::$variant,)+
+                    _ => $name::Unknown($crate::open_enum::UnknownValue::new(value)),
+                })
             }
         }
 

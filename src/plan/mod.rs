@@ -136,10 +136,9 @@ pub struct HeaderChanges {
 
 impl HeaderChanges {
     fn between(live: Option<&CustomHeaders>, desired: &CustomHeaders) -> HeaderChanges {
-        let live_value = |name: &str| live.and_then(|live| live.get(name));
         let mut changes = HeaderChanges::default();
         for (name, value) in desired.iter() {
-            match live_value(name) {
+            match live.and_then(|live| live.get(name)) {
                 None => changes.added.push(name.to_owned()),
                 Some(live) if live != value => changes.value_differs.push(name.to_owned()),
                 Some(_) => {}
