@@ -214,8 +214,7 @@ impl ListWebhooks {
 
     fn check(&self) -> Result<(), Error> {
         let refuse = |name, reason: String| Err(Error::InvalidSetting { name, reason });
-        let per_page = self.settings.per_page;
-        if per_page == 0 || per_page > Self::MAX_PER_PAGE {
+        if !(1..=Self::MAX_PER_PAGE).contains(&self.settings.per_page) {
             let max = Self::MAX_PER_PAGE;
             return refuse("per_page", format!("expected between 1 and {max}"));
         }
