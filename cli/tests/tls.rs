@@ -4,7 +4,7 @@
 mod common;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 #[allow(dead_code)] // the library's tests read what this one does not
-#[path = "common/https.rs"]
+#[path = "../../tests/common/https.rs"]
 mod https;
 
 #[cfg(any(feature = "rustls", feature = "native-tls"))]

@@ -5,6 +5,7 @@ pub mod cli;
 #[cfg(unix)]
 pub mod pty;
 #[cfg(feature = "verify")]
+#[path = "../../../tests/common/signing.rs"]
 pub mod signing;
 pub mod temp;
 
@@ -60,6 +61,13 @@ pub fn mock_page<'a>(server: &'a MockServer, page: u32, body: Value) -> Mock<'a>
             .header("content-type", "application/json")
             .json_body(body);
     })
+}
+
+/// Where the library's `https.rs`, shared with these tests, finds
+/// [`json_response`].
+#[allow(unused_imports)] // only the https tests use it
+pub mod raw {
+    pub use super::json_response;
 }
 
 /// A complete HTTP/1.1 JSON response, for the https server of `https.rs`.
