@@ -89,7 +89,7 @@ fn main() {
         _ => {
             eprintln!(
                 "usage: pagination [--listing LISTING PAGES | --child LISTING URL PAGES | --serve PAGES]\n\
-                 LISTING: crate, prefetch, threaded, loop, loop-phased, loop-capped or jsonl-loop"
+                 LISTING: crate, prefetch, threaded, loop, loop-timeouts or jsonl-loop"
             );
             std::process::exit(2);
         }

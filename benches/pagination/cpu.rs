@@ -4,7 +4,7 @@ use crate::measure::Run;
 use crate::server::Server;
 use crate::stats::{median, median_interval, min_max, quantile};
 use crate::subject::{of, Subject};
-use crate::subject::{CLI, CLI_PREFETCH, JSONL_LOOP, LOOP, LOOP_CAPPED};
+use crate::subject::{CLI, CLI_PREFETCH, JSONL_LOOP, LOOP, LOOP_TIMEOUTS};
 use crate::subject::{LIBRARY, LIBRARY_PREFETCH, LIBRARY_THREADED};
 use crate::table::{self, Table};
 use crate::{CPU_TARGET, PREFETCH_CPU_TARGET};
@@ -21,7 +21,8 @@ const ROWS: [(Subject, Subject, Option<f64>); 6] = [
     (CLI_PREFETCH, CLI, Some(PREFETCH_CPU_TARGET)),
     // What prefetching cannot avoid: a process with threads pays for them in malloc.
     (LIBRARY_THREADED, LIBRARY, None),
-    (LOOP_CAPPED, LOOP, None),
+    // What ureq's own timeouts cost a hand-written loop.
+    (LOOP_TIMEOUTS, LOOP, None),
 ];
 
 /// Subject and reference whose context switches per page are shown: where

@@ -27,14 +27,11 @@ pub enum Listing {
     /// The hand-written loop of issue 9: `Agent::new_with_defaults()`, each
     /// body read whole and decoded into a typed page.
     Loop,
-    /// The loop with per-phase timeouts and no overall one: what bounding a
-    /// request without the resolver thread costs in ureq itself.
-    LoopPhased,
-    /// The loop with per-phase timeouts, and `timeout_per_read` and
-    /// `timeout_per_write` below them: the socket's timeouts then stay the same
-    /// from one request to the next, so ureq sets them once per connection
-    /// instead of on every request.
-    LoopCapped,
+    /// The loop on an agent with the crate's timeouts, ureq's own:
+    /// `timeout_global` 30 s and `timeout_connect` 10 s. What bounding every
+    /// request costs in ureq itself (under a global timeout, ureq resolves the
+    /// host name on a thread of its own whenever it opens a connection).
+    LoopTimeouts,
     /// The hand-written equivalent of `partoo-webhooks list --format jsonl`:
     /// the loop, printing each item with `serde_json::to_writer` to a
     /// `BufWriter` on standard output.
@@ -42,13 +39,12 @@ pub enum Listing {
 }
 
 impl Listing {
-    const ALL: [Listing; 7] = [
+    const ALL: [Listing; 6] = [
         Listing::Crate,
         Listing::Prefetch,
         Listing::Threaded,
         Listing::Loop,
-        Listing::LoopPhased,
-        Listing::LoopCapped,
+        Listing::LoopTimeouts,
         Listing::JsonlLoop,
     ];
 
@@ -58,8 +54,7 @@ impl Listing {
             Listing::Prefetch => "prefetch",
             Listing::Threaded => "threaded",
             Listing::Loop => "loop",
-            Listing::LoopPhased => "loop-phased",
-            Listing::LoopCapped => "loop-capped",
+            Listing::LoopTimeouts => "loop-timeouts",
             Listing::JsonlLoop => "jsonl-loop",
         }
     }
@@ -114,11 +109,9 @@ pub fn list(listing: Listing, base_url: &str) -> Tally {
         Listing::Loop => hand_written(base_url, &Agent::new_with_defaults(), |item| {
             tally.add(&item);
         }),
-        Listing::LoopPhased | Listing::LoopCapped => {
-            hand_written(base_url, &agent_with_timeouts(listing), |item| {
-                tally.add(&item);
-            });
-        }
+        Listing::LoopTimeouts => hand_written(base_url, &agent_with_timeouts(), |item| {
+            tally.add(&item);
+        }),
         Listing::JsonlLoop => {
             let mut out = BufWriter::new(io::stdout().lock());
             hand_written(base_url, &Agent::new_with_defaults(), |item| {
@@ -156,25 +149,14 @@ struct RawPage {
     items: Vec<WebhookItem>,
 }
 
-/// An agent of the crate's timeouts at the time of writing, 10 s to connect
-/// and 30 s for the rest, applied as `listing` says.
-fn agent_with_timeouts(listing: Listing) -> Agent {
-    let (connect, rest) = (Some(Duration::from_secs(10)), Some(Duration::from_secs(30)));
-    let config = Agent::config_builder().timeout_connect(connect);
-    let phased = |config: ureq::config::ConfigBuilder<_>| {
-        config
-            .timeout_send_request(rest)
-            .timeout_recv_response(rest)
-            .timeout_recv_body(rest)
-    };
-    let config = match listing {
-        Listing::LoopPhased => phased(config),
-        Listing::LoopCapped => phased(config)
-            .timeout_per_read(connect)
-            .timeout_per_write(connect),
-        other => unreachable!("{other:?} has no timeouts of its own"),
-    };
-    config.build().new_agent()
+/// An agent with the timeouts the crate gives ureq by default: 30 s for a
+/// whole request, 10 s of it to connect.
+fn agent_with_timeouts() -> Agent {
+    Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent()
 }
 
 /// The loop a user writes by hand: no retry, no timeout unless the agent has

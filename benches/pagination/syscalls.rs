@@ -5,24 +5,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::measure::{self, Syscalls};
 use crate::server::Server;
 use crate::subject::{of, Subject};
-use crate::subject::{CLI, JSONL_LOOP, LIBRARY, LIBRARY_PREFETCH, LOOP, LOOP_CAPPED, LOOP_PHASED};
+use crate::subject::{CLI, JSONL_LOOP, LIBRARY, LIBRARY_PREFETCH, LOOP, LOOP_TIMEOUTS};
 use crate::table::{self, Table};
 use crate::{SYSCALLS_TARGET, THREADS_TARGET};
 
 /// Subject, reference, target.
-const THREAD_ROWS: [(Subject, Subject, Option<u64>); 3] = [
+const THREAD_ROWS: [(Subject, Subject, Option<u64>); 4] = [
     (LIBRARY, LOOP, Some(THREADS_TARGET)),
     (CLI, JSONL_LOOP, Some(THREADS_TARGET)),
     (LIBRARY_PREFETCH, LOOP, None),
+    (LOOP_TIMEOUTS, LOOP, None),
 ];
-const SYSCALL_ROWS: [(Subject, Subject, Option<f64>); 4] = [
+const SYSCALL_ROWS: [(Subject, Subject, Option<f64>); 3] = [
     (LIBRARY, LOOP, Some(SYSCALLS_TARGET)),
     (CLI, JSONL_LOOP, Some(SYSCALLS_TARGET)),
-    (LOOP_PHASED, LOOP, None),
-    (LOOP_CAPPED, LOOP, None),
+    (LOOP_TIMEOUTS, LOOP, None),
 ];
 /// The columns of the breakdown printed under the table.
-const BREAKDOWN: [Subject; 6] = [LIBRARY, LOOP, CLI, JSONL_LOOP, LOOP_PHASED, LOOP_CAPPED];
+const BREAKDOWN: [Subject; 5] = [LIBRARY, LOOP, LOOP_TIMEOUTS, CLI, JSONL_LOOP];
 
 /// Calls per page by name, for each subject.
 pub struct Breakdown(Vec<(Subject, BTreeMap<String, f64>)>);
@@ -48,8 +48,7 @@ pub fn measure(table: &mut Table, large: &Server, small: &Server) -> Option<Brea
         LIBRARY_PREFETCH,
         LOOP,
         JSONL_LOOP,
-        LOOP_PHASED,
-        LOOP_CAPPED,
+        LOOP_TIMEOUTS,
     ];
     let (mut threads, mut per_page) = (Vec::new(), Vec::new());
     for subject in subjects {
@@ -142,16 +141,16 @@ impl Breakdown {
     /// Every system call some subject makes per page, by subject.
     pub fn print(&self) {
         let names: BTreeSet<&String> = self.0.iter().flat_map(|(_, m)| m.keys()).collect();
-        let rows: Vec<[String; 7]> = names
+        let rows: Vec<[String; 6]> = names
             .into_iter()
             .filter_map(|name| {
                 let calls = BREAKDOWN.map(|s| of(&self.0, s).get(name).copied().unwrap_or(0.0));
                 let shown = calls.iter().any(|calls| calls.abs() >= 0.005);
-                let [a, b, c, d, e, f] = calls.map(|calls| format!("{calls:.2}"));
-                shown.then(|| [name.clone(), a, b, c, d, e, f])
+                let [a, b, c, d, e] = calls.map(|calls| format!("{calls:.2}"));
+                shown.then(|| [name.clone(), a, b, c, d, e])
             })
             .collect();
-        let header: [String; 7] = std::array::from_fn(|i| match i {
+        let header: [String; 6] = std::array::from_fn(|i| match i {
             0 => "syscall".to_owned(),
             i => BREAKDOWN[i - 1].label().to_owned(),
         });
