@@ -186,8 +186,10 @@
 //!   less than half the backoff ceiling, honouring `Retry-After` (seconds, on
 //!   a 429 or a 503) as one deadline for the whole client and its threads.
 //!   Nothing else is retried.
-//! - Every attempt is bounded as a whole by ureq's global timeout
-//!   ([`ClientBuilder::timeout`], 30 s by default), name resolution included.
+//! - Every attempt is bounded by ureq's own timeouts, phase by phase
+//!   ([`ClientBuilder::connect_timeout`] then [`ClientBuilder::timeout`], 10 s
+//!   and 30 s by default), without a thread per request; name resolution is
+//!   left to the system's resolver.
 //! - A listing always ends, and never reports a partial listing as complete:
 //!   it goes to at most `ceil(count / per_page) + 2` pages
 //!   ([`Error::Runaway`] past them), and a listing from page 1 that yields

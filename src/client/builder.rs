@@ -143,8 +143,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest wait to establish a connection (name resolution, TCP, TLS,
-    /// and a proxy's handshake), within [`timeout`](Self::timeout).
+    /// The longest wait to establish a connection (TCP, TLS, and a proxy's
+    /// handshake).
     ///
     /// Defaults to 10 seconds.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -152,11 +152,18 @@ impl ClientBuilder {
         self
     }
 
-    /// The longest one attempt at a request may take, from resolving the host
-    /// name to the last byte of the body (ureq's global timeout). A server
-    /// that stalls or drips its answer fails with [`Error::Timeout`], which
-    /// reads retry as configured: each retry is a new attempt with a budget of
-    /// its own, and the waits between attempts are not part of it.
+    /// The longest one attempt at a request may take once connected, in
+    /// ureq's own phases: sending the request, waiting for the answer's head,
+    /// and reading its body each get a third of it (and a single wait for
+    /// data the whole of that third, 1 ms less). A server that stalls or
+    /// drips its answer fails with [`Error::Timeout`], which reads retry as
+    /// configured: each retry is a new attempt with a budget of its own, and
+    /// the waits between attempts are not part of it. So an attempt lasts at
+    /// most [`connect_timeout`](Self::connect_timeout) plus this.
+    ///
+    /// Not bounded by it: resolving the host name, which is left to the
+    /// system's resolver and its own limits (`timeout` and `attempts` in
+    /// `/etc/resolv.conf`), since ureq bounds it with a thread per request.
     ///
     /// Longer than a hundred years counts as a hundred years.
     ///

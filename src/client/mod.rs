@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::{ErrorKind, Read};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -133,13 +133,26 @@ impl Client {
             // http it would receive the key in clear text.
             agent = agent.proxy(None);
         }
+        let phase = config.timeout / 3;
+        let single_wait = phase
+            .checked_sub(Duration::from_millis(1))
+            .filter(|d| !d.is_zero());
         let agent = agent
             // Statuses are mapped here, and redirects never followed, so that
             // the key stays with the base URL.
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(config.timeout))
+            // ureq's per-phase limits, not its global one: under a global (or
+            // per-call) deadline ureq resolves the host name on a new thread
+            // for every request, pooled connection or not. Single waits a
+            // hair shorter than their phase keep ureq from setting the
+            // socket's timeout again before every read and write.
             .timeout_connect(Some(config.connect_timeout))
+            .timeout_send_request(Some(phase))
+            .timeout_recv_response(Some(phase))
+            .timeout_recv_body(Some(phase))
+            .timeout_per_read(single_wait)
+            .timeout_per_write(single_wait)
             .max_idle_connections_per_host(IDLE_CONNECTIONS)
             .max_idle_connections(IDLE_CONNECTIONS)
             .user_agent(config.user_agent.as_str())

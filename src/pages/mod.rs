@@ -118,7 +118,9 @@ pub(crate) struct Settings {
 ///
 /// Items whose id was already yielded by this listing are left out (see
 /// [`duplicates`](Self::duplicates)): webhooks created during a listing shift
-/// items across page boundaries. A listing that streams (rather than a
+/// items across page boundaries. The ids are kept for the whole listing, 8
+/// bytes each when they come in ascending order (as Partoo lists them),
+/// checked by one comparison each. A listing that streams (rather than a
 /// [`snapshot`](crate::ListWebhooks::snapshot)) can still miss or repeat a
 /// webhook of an account that changes while it is listed: the end check
 /// catches a count that does not add up, not every change.
@@ -127,7 +129,7 @@ pub struct Pages<T> {
     id: fn(&T) -> u64,
     settings: Settings,
     state: State,
-    seen: HashSet<u64>,
+    seen: Seen,
     duplicates: u64,
     /// The `count` of the latest answer.
     count: Option<u64>,
@@ -153,6 +155,30 @@ enum State {
     Finished,
 }
 
+/// The ids a listing yielded: those that came in ascending order in a sorted
+/// `Vec` (one comparison and a push each, 8 bytes), any other in a set.
+#[derive(Debug, Default)]
+struct Seen {
+    ascending: Vec<u64>,
+    others: HashSet<u64>,
+}
+
+impl Seen {
+    /// Whether `id` comes for the first time; it is kept either way.
+    fn first(&mut self, id: u64) -> bool {
+        match self.ascending.last() {
+            // Above every ascending id, and so above every other one.
+            Some(&last) if id <= last => {
+                self.ascending.binary_search(&id).is_err() && self.others.insert(id)
+            }
+            _ => {
+                self.ascending.push(id);
+                true
+            }
+        }
+    }
+}
+
 impl<T: Send + 'static> Pages<T> {
     /// A listing of `settings` over `fetch`, whose items `id` tells apart.
     pub(crate) fn new(
@@ -171,7 +197,7 @@ impl<T: Send + 'static> Pages<T> {
             id,
             settings,
             state,
-            seen: HashSet::new(),
+            seen: Seen::default(),
             duplicates: 0,
             count: None,
             largest: 0,
@@ -252,7 +278,7 @@ impl<T> Pages<T> {
             return Err(self.runaway(page));
         }
         let (seen, id) = (&mut self.seen, self.id);
-        answer.items.retain(|item| seen.insert(id(item)));
+        answer.items.retain(|item| seen.first(id(item)));
         self.duplicates += raw - answer.items.len() as u64;
         if let Some(limit) = self.settings.limit {
             let room = limit.saturating_sub(self.listed);
@@ -467,6 +493,20 @@ mod tests {
             }
         }
         (items, error)
+    }
+
+    #[test]
+    fn seen_tells_first_comings_in_any_order() {
+        let mut seen = Seen::default();
+        let firsts: Vec<bool> = [5, 7, 7, 3, 5, 9, 3, 8, 1, 9, 6]
+            .into_iter()
+            .map(|id| seen.first(id))
+            .collect();
+        let expected = [
+            true, true, false, true, false, true, false, true, true, false, true,
+        ];
+        assert_eq!(firsts, expected);
+        assert_eq!(seen.ascending, [5, 7, 9]);
     }
 
     #[test]
