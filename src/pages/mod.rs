@@ -277,6 +277,11 @@ impl<T> Pages<T> {
         if self.received > max_items {
             return Err(self.runaway(page));
         }
+        if self.seen.ascending.capacity() == 0 {
+            // Room for the listing at once (a million ids at most): no regrowth.
+            let room = usize::try_from(max_items.min(1 << 20)).unwrap_or(0);
+            self.seen.ascending.reserve(room);
+        }
         let (seen, id) = (&mut self.seen, self.id);
         answer.items.retain(|item| seen.first(id(item)));
         self.duplicates += raw - answer.items.len() as u64;
