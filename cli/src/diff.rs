@@ -182,7 +182,7 @@ fn read_variable(variable: &str) -> Result<String, Unresolved> {
 }
 
 /// Writes the plan: one line per difference in the order of
-/// [`Plan::changes`], or one JSON document. Both are read by people in CI
+/// [`changes`], or one JSON document. Both are read by people in CI
 /// logs, so both show the plan as [`ShownPlan`] masks it, and the server's text is
 /// escaped: in the lines by the one rule, in JSON with JSON's own `\u`
 /// escapes, which parse back to the same text.

@@ -38,7 +38,7 @@ const BODY_LIMIT: u64 = 16 * 1024 * 1024;
 /// none is given), the signature, and the body.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Check against Partoo's production key [default]
+    /// Check against Partoo's production key (the default)
     #[arg(long, group = "key")]
     #[allow(
         dead_code,
