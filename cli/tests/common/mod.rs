@@ -1,6 +1,9 @@
 //! Fixtures shared by the tool's tests: the binary as a child process, the
 //! pages of a fake Partoo API, files removed when a test ends.
 #![allow(dead_code)] // each test file uses a different part
+/// The test key, and the pages of the fake API, as the library's tests have them.
+#[path = "../../../tests/common/api.rs"]
+pub mod api;
 pub mod cli;
 #[cfg(unix)]
 pub mod pty;
@@ -9,59 +12,10 @@ pub mod pty;
 pub mod signing;
 pub mod temp;
 
-use httpmock::prelude::*;
-use httpmock::Mock;
-use serde_json::{json, Value};
+#[allow(unused_imports)] // each test file uses a different part
+pub use api::{assert_no_key_piece, mock_page, page, webhook, KEY, PATH};
 
-/// The API key of every run; tests check it never leaks.
-pub const KEY: &str = "test-key-5ec8e7-do-not-leak";
-
-/// Asserts that `text` holds no piece of the test key of 6 characters or
-/// more: a key cut short still leaks most of itself.
-#[track_caller]
-pub fn assert_no_key_piece(text: &str) {
-    for piece in KEY.as_bytes().windows(6) {
-        let piece = std::str::from_utf8(piece).expect("an ASCII key");
-        assert!(
-            !text.contains(piece),
-            "a piece of the API key ({piece:?}) leaked into {text:?}"
-        );
-    }
-}
-
-/// The path of the list endpoint under the mock's `/v2` base.
-pub const PATH: &str = "/v2/webhooks";
-
-/// A webhook configuration as the API renders it.
-pub fn webhook(id: u64) -> Value {
-    json!({
-        "id": id,
-        "url": format!("https://hooks.example.com/{id}"),
-        "event_type": "business_created",
-        "created_at": "2024-11-27T16:10:44.929678Z",
-        "updated_at": "2024-11-27T16:10:44.929678Z",
-        "org_id": 7,
-    })
-}
-
-/// A page body holding the webhooks with these ids.
-pub fn page(page: u32, max_page: u32, count: u64, ids: impl IntoIterator<Item = u64>) -> Value {
-    let items: Vec<Value> = ids.into_iter().map(webhook).collect();
-    json!({ "page": page, "max_page": max_page, "count": count, "items": items })
-}
-
-/// Serves `body` for `GET /v2/webhooks?page=<page>` carrying the test key.
-pub fn mock_page<'a>(server: &'a MockServer, page: u32, body: Value) -> Mock<'a> {
-    server.mock(|when, then| {
-        when.method(GET)
-            .path(PATH)
-            .query_param("page", page.to_string())
-            .header("x-apikey", KEY);
-        then.status(200)
-            .header("content-type", "application/json")
-            .json_body(body);
-    })
-}
+use serde_json::Value;
 
 /// Where the library's `https.rs`, shared with these tests, finds
 /// [`json_response`].
