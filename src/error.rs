@@ -243,15 +243,9 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
 }
 
 /// ` on page N`, or nothing.
-struct On(Option<u32>);
-
-impl fmt::Display for On {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(page) => write!(f, " on page {page}"),
-            None => Ok(()),
-        }
-    }
+fn on(page: Option<u32>) -> String {
+    page.map(|page| format!(" on page {page}"))
+        .unwrap_or_default()
 }
 
 impl fmt::Display for Error {
@@ -278,7 +272,7 @@ impl fmt::Display for Error {
                     429 => "rate limited",
                     _ => "error",
                 };
-                write!(f, "{what} (HTTP {status}){}", On(*page))?;
+                write!(f, "{what} (HTTP {status}){}", on(*page))?;
                 if let Some(wait) = retry_after {
                     write!(f, ", Retry-After {} s", wait.as_secs())?;
                 }
@@ -288,14 +282,14 @@ impl fmt::Display for Error {
                 }
             }
             Error::Body { page, excerpt, .. } => {
-                write!(f, "cannot read the body{}", On(*page))?;
+                write!(f, "cannot read the body{}", on(*page))?;
                 match excerpt.is_empty() {
                     true => Ok(()),
                     false => write!(f, ", which starts with \"{}\"", escape(excerpt)),
                 }
             }
-            Error::Timeout { page, .. } => write!(f, "the request timed out{}", On(*page)),
-            Error::Connection { page, .. } => write!(f, "the connection failed{}", On(*page)),
+            Error::Timeout { page, .. } => write!(f, "the request timed out{}", on(*page)),
+            Error::Connection { page, .. } => write!(f, "the connection failed{}", on(*page)),
             Error::PageMismatch {
                 requested,
                 received,
@@ -337,7 +331,7 @@ impl fmt::Display for Error {
                  (the account kept changing)"
             ),
             Error::RetriesExhausted { attempts, last } => {
-                write!(f, "gave up{} after {attempts} attempts", On(last.page()))
+                write!(f, "gave up{} after {attempts} attempts", on(last.page()))
             }
         }
     }

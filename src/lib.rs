@@ -217,8 +217,8 @@
 //!   (OpenSSL on Linux, which also reads `SSL_CERT_FILE` and `SSL_CERT_DIR`).
 //!   It wins when both are enabled, so adding it without turning the default
 //!   features off is enough.
-//! - Neither: plain http only; [`ClientBuilder::build`] refuses an https base
-//!   URL, the default included, with [`Error::InvalidBaseUrl`].
+//! - One of the two is required: a build with neither is a compile error,
+//!   since Partoo's API speaks https only.
 //! - `gzip` (default): accept gzip-compressed responses.
 //! - `verify` (default): the [`delivery`] module, which verifies Partoo's
 //!   signature of a delivery with ring's Ed25519, and `partoo-webhooks

@@ -157,26 +157,3 @@ mod with_tls {
         }
     }
 }
-
-/// Without a TLS feature the client lists over http only, and says why it
-/// refuses https (the default base URL) instead of failing at the first request.
-#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-#[test]
-fn without_a_tls_feature_an_https_base_url_is_refused_at_build() {
-    use partoo_webhooks::{Client, Error};
-
-    let error = common::raw::failure(Client::new(common::KEY));
-
-    match &error {
-        Error::InvalidBaseUrl { url, reason, .. } => {
-            assert_eq!(url, partoo_webhooks::PRODUCTION_URL);
-            assert!(reason.contains("`rustls`") && reason.contains("`native-tls`"));
-        }
-        other => panic!("expected InvalidBaseUrl, got {other:?}"),
-    }
-    let http = Client::builder()
-        .api_key(common::KEY)
-        .base_url("http://127.0.0.1:1/v2")
-        .build();
-    assert!(http.is_ok(), "{http:?}");
-}

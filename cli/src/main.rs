@@ -352,9 +352,9 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
 /// (the flag wins, as it does in curl). Read here rather than left to OpenSSL,
 /// so that it works the same under rustls and on every platform.
 fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>, Failure> {
-    // A build without TLS lists over http only, where an exported SSL_CERT_FILE
-    // has nothing to configure and must not stop it.
-    let from_env = match tls && cfg!(any(feature = "rustls", feature = "native-tls")) {
+    // Over plain http (a local mock) an exported SSL_CERT_FILE has nothing
+    // to configure and must not stop it.
+    let from_env = match tls {
         true => env::var_os("SSL_CERT_FILE"),
         false => None,
     };

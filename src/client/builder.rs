@@ -23,6 +23,7 @@ pub(crate) type Sleeper = Arc<dyn Fn(Duration) + Send + Sync>;
 /// Every setting of a client, with its default in `Default`.
 #[derive(Clone)]
 pub(crate) struct Config {
+    pub api_key: Option<String>,
     pub base_url: String,
     pub allow_insecure_http: bool,
     pub connect_timeout: Duration,
@@ -40,6 +41,7 @@ pub(crate) struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            api_key: None,
             base_url: PRODUCTION_URL.to_owned(),
             allow_insecure_http: false,
             connect_timeout: Duration::from_secs(10),
@@ -59,6 +61,7 @@ impl Default for Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
@@ -80,20 +83,10 @@ impl fmt::Debug for Config {
 /// assert_eq!(client.base_url(), partoo_webhooks::SANDBOX_URL);
 /// # Ok::<_, partoo_webhooks::Error>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Debug)]
 #[must_use = "a builder does nothing until build() is called"]
 pub struct ClientBuilder {
-    pub(crate) api_key: Option<String>,
-    pub(crate) config: Config,
-}
-
-impl fmt::Debug for ClientBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("config", &self.config)
-            .finish()
-    }
+    config: Config,
 }
 
 impl ClientBuilder {
@@ -108,7 +101,7 @@ impl ClientBuilder {
     /// and with [`Error::InvalidApiKey`] if it is empty or has characters other than
     /// visible ASCII.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(key.into());
+        self.config.api_key = Some(key.into());
         self
     }
 
@@ -260,6 +253,6 @@ impl ClientBuilder {
     /// [`Error::MissingApiKey`], [`Error::InvalidApiKey`],
     /// [`Error::InvalidBaseUrl`] and [`Error::InvalidSetting`].
     pub fn build(self) -> Result<Client, Error> {
-        Client::from_config(self.api_key.as_deref(), self.config)
+        Client::from_config(self.config)
     }
 }

@@ -9,7 +9,7 @@
 use std::env::VarError;
 use std::fmt;
 use std::io::{ErrorKind, Read};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,6 @@ struct Inner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("api_key", &"[redacted]")
             .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
@@ -100,23 +99,22 @@ impl Client {
                 reason: "PARTOO_API_KEY is not valid UTF-8",
             },
         })?;
-        let mut builder = Client::builder().api_key(key);
-        match std::env::var("PARTOO_BASE_URL") {
-            Ok(url) if !url.is_empty() => builder = builder.base_url(url),
-            Ok(_) | Err(VarError::NotPresent) => {}
-            // Not the production API in its place: the user meant another one.
-            Err(VarError::NotUnicode(url)) => {
-                return Err(Error::InvalidBaseUrl {
+        let builder = Client::builder().api_key(key);
+        match std::env::var_os("PARTOO_BASE_URL").filter(|url| !url.is_empty()) {
+            None => builder.build(),
+            Some(url) => match url.into_string() {
+                Ok(url) => builder.base_url(url).build(),
+                // Not the production API in its place: the user meant another one.
+                Err(url) => Err(Error::InvalidBaseUrl {
                     url: url.to_string_lossy().into_owned(),
                     reason: "PARTOO_BASE_URL is not valid UTF-8",
-                })
-            }
+                }),
+            },
         }
-        builder.build()
     }
 
-    pub(crate) fn from_config(key: Option<&str>, mut config: Config) -> Result<Client, Error> {
-        let key = api_key(key.ok_or(Error::MissingApiKey)?)?;
+    pub(crate) fn from_config(mut config: Config) -> Result<Client, Error> {
+        let key = api_key(config.api_key.as_deref().ok_or(Error::MissingApiKey)?)?;
         // ureq would panic on the first request instead.
         if HeaderValue::from_str(&config.user_agent).is_err() {
             return Err(Error::InvalidSetting {
@@ -126,7 +124,7 @@ impl Client {
         }
         let loopback = check_base_url(&config.base_url, config.allow_insecure_http)?;
         config.base_url = config.base_url.trim_end_matches('/').to_owned();
-        let mut agent = tls::configure(Agent::config_builder(), &config)?;
+        let mut agent = Agent::config_builder().tls_config(tls::tls_config(&config)?);
         if loopback {
             // The API is on this machine: a proxy from the environment
             // (HTTP_PROXY, ALL_PROXY) could be on another one, and over plain
@@ -192,15 +190,16 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (error, at, unsent) = match self.attempt(&method, target, body) {
+            let error = match self.attempt(&method, target, body) {
                 Ok(value) => return Ok(value),
-                Err(failure) => failure,
+                Err(error) => error,
             };
+            let failed = Instant::now();
             let retry_after = match &error {
                 Error::Status { retry_after, .. } => *retry_after,
                 _ => None,
             };
-            let safe = method == Method::GET || unsent || error.status() == Some(429);
+            let safe = method == Method::GET || refused(&error) || error.status() == Some(429);
             // A long Retry-After is the caller's to decide on, not a sleeping build's.
             if !(safe && error.is_retryable()) || retry_after > Some(config.max_retry_after) {
                 return Err(error);
@@ -220,7 +219,7 @@ impl Client {
                 Some(_) => ceiling(config, attempts - 1) / 2,
                 None => jittered(config, attempts - 1),
             };
-            let until = self.inner.backoff.deadline(after(at, own));
+            let until = self.inner.backoff.deadline(after(failed, own));
             let wait = until.saturating_duration_since(Instant::now()).as_millis();
             log::warn!(
                 "{method} {target}: attempt {attempts} failed ({error}); retrying in {wait} ms"
@@ -229,14 +228,13 @@ impl Client {
         }
     }
 
-    /// One attempt, after the shared back-off: the error, when it came, and
-    /// whether the request certainly never left (a refused connection).
+    /// One attempt, after the shared back-off.
     fn attempt<T: DeserializeOwned>(
         &self,
         method: &Method,
         target: &str,
         body: Option<&[u8]>,
-    ) -> Result<T, (Error, Instant, bool)> {
+    ) -> Result<T, Error> {
         let inner = &self.inner;
         inner.backoff.wait(None);
         let started = Instant::now();
@@ -251,36 +249,28 @@ impl Client {
                 .map(|request| inner.agent.run(request)),
             None => request.body(()).map(|request| inner.agent.run(request)),
         };
-        let failed = |error| (error, Instant::now(), false);
-        let result = result.map_err(|e| failed(connection(e.into())))?;
+        let result = result.map_err(|e| connection(e.into()))?;
         let arrived = Instant::now();
         log::debug!(
             "{method} {target} -> {} ({} ms)",
             result.as_ref().map_or(0, |r| r.status().as_u16()),
             arrived.duration_since(started).as_millis()
         );
-        let mut response = result.map_err(|e| {
-            let refused =
-                matches!(&e, ureq::Error::Io(io) if io.kind() == ErrorKind::ConnectionRefused);
-            (self.transport_error(e), Instant::now(), refused)
-        })?;
+        let mut response = result.map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         if (200..=299).contains(&status) {
             let limit = inner.config.max_body_size;
             // Refused unread when announced larger: reading would only wait
             // for what a slow server sends, and then time out and retry.
             if response.body().content_length().is_some_and(|n| n > limit) {
-                let error = ureq::Error::BodyExceedsLimit(limit);
-                return Err(failed(self.transport_error(error)));
+                return Err(self.transport_error(ureq::Error::BodyExceedsLimit(limit)));
             }
             let bytes = response.body_mut().with_config().limit(limit).read_to_vec();
-            let bytes = bytes.map_err(|e| failed(self.transport_error(e)))?;
-            return serde_json::from_slice(&bytes).map_err(|source| {
-                failed(Error::Body {
-                    page: None,
-                    excerpt: self.clean(&bytes),
-                    source: self.clean_cause(source),
-                })
+            let bytes = bytes.map_err(|e| self.transport_error(e))?;
+            return serde_json::from_slice(&bytes).map_err(|source| Error::Body {
+                page: None,
+                excerpt: self.clean(&bytes),
+                source: self.clean_cause(source),
             });
         }
         let header = |name| response.headers().get(name).map(|v| v.as_bytes());
@@ -293,16 +283,12 @@ impl Client {
             }
         }
         let message = location.unwrap_or_else(|| self.server_message(response.body_mut()));
-        Err((
-            Error::Status {
-                page: None,
-                status,
-                message,
-                retry_after,
-            },
-            arrived,
-            false,
-        ))
+        Err(Error::Status {
+            page: None,
+            status,
+            message,
+            retry_after,
+        })
     }
 
     fn transport_error(&self, error: ureq::Error) -> Error {
@@ -377,6 +363,15 @@ fn connection(source: Cause) -> Error {
     Error::Connection { page: None, source }
 }
 
+/// Whether the request certainly never left: the connection was refused.
+fn refused(error: &Error) -> bool {
+    let Error::Connection { source, .. } = error else {
+        return false;
+    };
+    let io = source.downcast_ref::<ureq::Error>();
+    matches!(io, Some(ureq::Error::Io(io)) if io.kind() == ErrorKind::ConnectionRefused)
+}
+
 /// The key, checked and ready to send: visible ASCII only, since a newline
 /// would let a key inject headers, and no Partoo key has spaces.
 fn api_key(key: &str) -> Result<HeaderValue, Error> {
@@ -409,9 +404,7 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<bool, Error> {
         .host()
         .ok_or_else(|| refuse("expected http(s)://host[:port]/path"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost"
-        || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback());
+    let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     match uri.scheme_str() {
         Some("https") => {}
         Some("http") if allow_insecure_http || loopback => {}

@@ -10,14 +10,14 @@
 //! | `rustls` (default)     | rustls     | Mozilla's (webpki-roots)               |
 //! | `native-tls`           | native-tls | the platform's (OpenSSL: `SSL_CERT_*`) |
 //! | both                   | native-tls | the platform's                         |
-//! | neither                | none       | https base URLs refused at `build()`   |
+//! | neither                | a compile error naming the two features             |
 //!
-//! Both features at once means someone added `native-tls` without turning the
-//! default `rustls` off: features unify across a dependency tree, and asking
-//! for the platform's library is the deliberate choice of the two.
-
-use ureq::config::ConfigBuilder;
-use ureq::typestate::AgentScope;
+//! Partoo's API speaks https only, so a build without TLS could reach
+//! nothing but a local mock: it is refused when it is compiled, rather than
+//! at run time. Both features at once means someone added `native-tls`
+//! without turning the default `rustls` off: features unify across a
+//! dependency tree, and asking for the platform's library is the deliberate
+//! choice of the two.
 
 use crate::client::builder::Config;
 use crate::error::Error;
@@ -29,16 +29,13 @@ fn invalid(reason: impl Into<String>) -> Error {
     }
 }
 
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
-pub(crate) fn configure(
-    builder: ConfigBuilder<AgentScope>,
-    config: &Config,
-) -> Result<ConfigBuilder<AgentScope>, Error> {
-    Ok(builder.tls_config(tls_config(config)?))
-}
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!(
+    "partoo-webhooks needs a TLS library: enable its `rustls` (default) or `native-tls` feature"
+);
 
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
-fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig, Error> {
+/// The TLS library and the roots the agent trusts, from the features and `config`.
+pub(crate) fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig, Error> {
     use std::sync::Arc;
     use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
@@ -58,28 +55,6 @@ fn tls_config(config: &Config) -> Result<ureq::tls::TlsConfig, Error> {
         .build())
 }
 
-#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-pub(crate) fn configure(
-    builder: ConfigBuilder<AgentScope>,
-    config: &Config,
-) -> Result<ConfigBuilder<AgentScope>, Error> {
-    if config.root_certs_pem.is_some() {
-        return Err(invalid(NO_TLS));
-    }
-    if config.base_url.starts_with("https:") {
-        return Err(Error::InvalidBaseUrl {
-            url: config.base_url.clone(),
-            reason: NO_TLS,
-        });
-    }
-    Ok(builder)
-}
-
-#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
-const NO_TLS: &str = "this build of partoo-webhooks has no TLS: \
-                      enable its `rustls` (default) or `native-tls` feature";
-
-#[cfg(any(feature = "rustls", feature = "native-tls"))]
 fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
     use ureq::tls::{parse_pem, PemItem};
 
@@ -114,7 +89,6 @@ fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
 }
 
 /// Whether `der` is one whole DER SEQUENCE, as every X.509 certificate is.
-#[cfg(any(feature = "rustls", feature = "native-tls", test))]
 fn is_der_sequence(der: &[u8]) -> bool {
     let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
         return false;
@@ -182,7 +156,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(any(feature = "rustls", feature = "native-tls"))]
     fn the_tls_library_and_its_roots_follow_the_features_native_tls_winning() {
         use ureq::tls::{RootCerts, TlsProvider};
 
