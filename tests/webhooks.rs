@@ -13,13 +13,13 @@ use proptest::prelude::*;
 use serde_json::json;
 
 #[test]
-fn send_sends_per_page_100_and_only_the_other_parameters_that_were_set() {
+fn send_sends_per_page_100_page_1_and_no_org_id_unless_set() {
     let server = MockServer::start();
     let bare = server.mock(|when, then| {
         when.method(GET)
             .path(PATH)
             .header("x-apikey", KEY)
-            .query_param_missing("page")
+            .query_param("page", "1")
             .query_param("per_page", "100")
             .query_param_missing("org_id");
         then.status(200).json_body(page(1, 1, 1, [1]));

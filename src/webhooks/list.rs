@@ -26,7 +26,6 @@ use crate::webhooks::WebhookItem;
 pub struct ListWebhooks {
     client: Client,
     org_id: Option<u64>,
-    page: Option<u32>,
     settings: Settings,
     max_passes: u32,
     max_items: u64,
@@ -39,7 +38,6 @@ impl Client {
         ListWebhooks {
             client: self.clone(),
             org_id: None,
-            page: None,
             settings: Settings {
                 page: 1,
                 per_page: ListWebhooks::MAX_PER_PAGE,
@@ -69,9 +67,8 @@ impl ListWebhooks {
     /// iteration from a later page is not checked against `count` at its end
     /// (see [`Pages`] under "When it stops"); its bound counts from this page.
     ///
-    /// Defaults to none, which the server reads as 1.
+    /// Defaults to 1.
     pub fn page(mut self, page: u32) -> Self {
-        self.page = Some(page);
         self.settings.page = page;
         self
     }
@@ -186,24 +183,23 @@ impl ListWebhooks {
         snapshot(self.max_passes, self.max_items, || self.clone().pages())
     }
 
-    /// Sends one request for the page set with [`page`](Self::page) (or the
-    /// server's default), with the parameters set so far, retrying as configured.
+    /// Sends one request for the page set with [`page`](Self::page), with
+    /// the parameters set so far, retrying as configured.
     ///
     /// # Errors
     /// Any [`Error`]: the parameters are checked first, then the request can fail.
     pub fn send(&self) -> Result<Page<WebhookItem>, Error> {
+        let page = self.settings.page;
         self.check()?;
-        let fetched = self.client.call(Method::GET, &self.target(self.page), None);
-        fetched.map_err(|error| error.on_page(self.settings.page))
+        let fetched = self.client.call(Method::GET, &self.target(page), None);
+        fetched.map_err(|error| error.on_page(page))
     }
 
     /// Every page, lazily. See [`Pages`] for exactly when it stops.
     pub fn pages(self) -> Pages<WebhookItem> {
         let settings = self.check().map(|()| self.settings.clone());
-        let fetch: Fetch<WebhookItem> = Arc::new(move |page| {
-            self.client
-                .call(Method::GET, &self.target(Some(page)), None)
-        });
+        let fetch: Fetch<WebhookItem> =
+            Arc::new(move |page| self.client.call(Method::GET, &self.target(page), None));
         Pages::new(settings, fetch, |webhook| webhook.id)
     }
 
@@ -213,27 +209,25 @@ impl ListWebhooks {
     }
 
     fn check(&self) -> Result<(), Error> {
-        let refuse = |name, reason: String| Err(Error::InvalidSetting { name, reason });
-        if !(1..=Self::MAX_PER_PAGE).contains(&self.settings.per_page) {
-            let max = Self::MAX_PER_PAGE;
-            return refuse("per_page", format!("expected between 1 and {max}"));
-        }
-        match self.page {
-            Some(0) => refuse("page", "expected 1 or more".to_owned()),
-            _ => Ok(()),
-        }
+        let (name, reason) = match (self.settings.per_page, self.settings.page) {
+            (1..=Self::MAX_PER_PAGE, 1..) => return Ok(()),
+            (1..=Self::MAX_PER_PAGE, _) => ("page", "expected 1 or more".to_owned()),
+            _ => (
+                "per_page",
+                format!("expected between 1 and {}", Self::MAX_PER_PAGE),
+            ),
+        };
+        Err(Error::InvalidSetting { name, reason })
     }
 
     /// The path and query of `page`.
-    fn target(&self, page: Option<u32>) -> String {
-        let mut target = format!("/webhooks?per_page={}", self.settings.per_page);
-        if let Some(page) = page {
-            target += &format!("&page={page}");
-        }
-        if let Some(org_id) = self.org_id {
-            target += &format!("&org_id={org_id}");
-        }
-        target
+    fn target(&self, page: u32) -> String {
+        let per_page = self.settings.per_page;
+        let org_id = self.org_id.map(|id| format!("&org_id={id}"));
+        format!(
+            "/webhooks?per_page={per_page}&page={page}{}",
+            org_id.unwrap_or_default()
+        )
     }
 }
 
