@@ -197,15 +197,13 @@ impl CustomHeaders {
 
 /// The rule a header breaks, if any, with `{name}` where its name goes.
 fn rule_broken(name: &str, value: &str) -> Option<String> {
+    use CustomHeaders as H;
     let lower = name.to_ascii_lowercase();
     let (chars, value_chars) = (name.chars().count(), value.chars().count());
-    let (max_name, max_value) = (
-        CustomHeaders::MAX_NAME_CHARS,
-        CustomHeaders::MAX_VALUE_CHARS,
-    );
-    let forbidden = name
-        .chars()
-        .find(|&c| CustomHeaders::FORBIDDEN_NAME_CHARS.contains(c));
+    let (max_name, max_value) = (H::MAX_NAME_CHARS, H::MAX_VALUE_CHARS);
+    let forbidden = name.chars().find(|&c| H::FORBIDDEN_NAME_CHARS.contains(c));
+    // RFC 9110's `tchar`: what an HTTP header name may hold.
+    let not_tchar = |c: char| !c.is_ascii_alphanumeric() && !"!#$%&'*+-.^_`|~".contains(c);
     Some(if !lower.starts_with("x-") {
         "custom header {name} must start with \"X-\"".to_owned()
     } else if lower.starts_with("x-partoo") {
@@ -214,7 +212,7 @@ fn rule_broken(name: &str, value: &str) -> Option<String> {
         format!("custom header name {{name}} has {chars} characters, at most {max_name} allowed")
     } else if let Some(c) = forbidden {
         format!("custom header name {{name}} contains the forbidden character '{c}'")
-    } else if let Some(c) = name.chars().find(|&c| !is_tchar(c)) {
+    } else if let Some(c) = name.chars().find(|&c| not_tchar(c)) {
         format!(
             "custom header name {{name}} contains '{}', which HTTP does not allow in a \
              header name (only letters, digits and !#$%&'*+-.^_`|~)",
@@ -227,10 +225,6 @@ fn rule_broken(name: &str, value: &str) -> Option<String> {
     } else {
         return None;
     })
-}
-
-fn is_tchar(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
 impl<N: Into<String>, V: Into<String>> FromIterator<(N, V)> for CustomHeaders {
