@@ -3,6 +3,7 @@
 //! holds the real URLs and header values, to act on, and exports them
 //! (`Serialize`); its `Debug`, for people, shows none of them.
 
+use partoo_webhooks::plan::DesiredErrorKind;
 use partoo_webhooks::{
     CustomHeaderError, CustomHeaders, DesiredError, DesiredState, DesiredWebhook, EventType, Plan,
     WebhookItem,
@@ -213,12 +214,13 @@ fn desired_state_refuses_a_url_that_is_not_https() {
     ])
     .unwrap_err();
     assert_eq!(
-        error,
-        DesiredError::NotHttps {
-            position: 2,
-            org_id: 7,
-            event_type: EventType::BusinessCreated
-        }
+        (error.position, error.org_id, &error.event_type, &error.kind),
+        (
+            2,
+            7,
+            &EventType::BusinessCreated,
+            &DesiredErrorKind::NotHttps
+        )
     );
     assert_eq!(
         error.to_string(),
@@ -234,7 +236,7 @@ fn desired_state_refuses_headers_naming_the_rule_and_never_the_value() {
     assert!(
         matches!(
             &error,
-            DesiredError::CustomHeaders { position: 1, source: CustomHeaderError { name: Some(name), message, .. }, .. }
+            DesiredError { position: 1, kind: DesiredErrorKind::CustomHeaders(CustomHeaderError { name: Some(name), message, .. }), .. }
                 if name == "X-Partoo-Id" && message.contains("reserved prefix")
         ),
         "{error:?}"
@@ -476,7 +478,7 @@ fn desired_header_names_must_be_http_tokens() {
         assert!(
             matches!(
                 &error,
-                DesiredError::CustomHeaders { source: CustomHeaderError { name: Some(n), message, .. }, .. }
+                DesiredError { kind: DesiredErrorKind::CustomHeaders(CustomHeaderError { name: Some(n), message, .. }), .. }
                     if n == name && message.contains(&format!("contains '{}'", shown(character)))
             ),
             "{error:?}"
@@ -524,14 +526,15 @@ fn a_large_desired_state_is_checked_without_comparing_pairs() {
         EventType::MessageCreated,
         "https://h/x",
     ));
+    let error = DesiredState::new(twice).unwrap_err();
     assert_eq!(
-        DesiredState::new(twice),
-        Err(DesiredError::Duplicate {
-            first: 22,
-            second: 150_001,
-            org_id: 3,
-            event_type: EventType::MessageCreated,
-        })
+        (error.position, error.org_id, &error.event_type, &error.kind),
+        (
+            150_001,
+            3,
+            &EventType::MessageCreated,
+            &DesiredErrorKind::Duplicate { first: 22 }
+        )
     );
 }
 

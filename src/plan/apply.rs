@@ -1,12 +1,12 @@
 //! Making an account hold what a [`DesiredState`] declares: read, plan,
 //! write, and read again, until the account holds it or a round limit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::plan::{DesiredState, DesiredWebhook, Plan};
-use crate::webhooks::{EventType, NewWebhook, WebhookItem, WebhookUpdate};
+use crate::webhooks::{NewWebhook, WebhookItem, WebhookUpdate};
 
 /// A write that [`Apply`] made, as Partoo answered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,16 +144,16 @@ impl<'a> Apply<'a> {
     /// or of a write that cannot have been applied; the writes made before it
     /// were reported to `on_write`.
     pub fn run(mut self, mut on_write: impl FnMut(&Write)) -> Result<Applied, Error> {
-        let mut webhooks = self.desired.webhooks().iter();
-        if let Some(outside) = webhooks.find(|w| self.org_id.is_some_and(|o| o != w.org_id)) {
-            let other = outside.org_id;
-            let reason = format!("the desired state declares webhooks of organization {other}");
+        let declared = self.desired.webhooks();
+        let outside = |w: &&DesiredWebhook| self.org_id.is_some_and(|o| o != w.org_id);
+        if let Some(DesiredWebhook { org_id, .. }) = declared.iter().find(outside) {
+            let reason = format!("the desired state declares webhooks of organization {org_id}");
             return Err(Error::InvalidSetting {
                 name: "org_id",
                 reason,
             });
         }
-        let wanted: HashMap<(u64, &EventType), &DesiredWebhook> = (self.desired.webhooks().iter())
+        let wanted: HashMap<_, _> = (declared.iter())
             .map(|w| ((w.org_id, &w.event_type), w))
             .collect();
         let (mut writes, mut readings) = (Vec::new(), 0);
@@ -162,18 +162,20 @@ impl<'a> Apply<'a> {
             writes.push(write);
         };
         // Creates whose answer was lost: the next reading tells whether they were made.
-        let mut unsure: Vec<(u64, EventType)> = Vec::new();
+        let mut unsure: Vec<DesiredWebhook> = Vec::new();
         loop {
             let mut listing = self.client.list_webhooks().max_items(self.max_items);
             if let Some(org_id) = self.org_id {
                 listing = listing.org_id(org_id);
             }
             let live = self.reading.take().map_or_else(|| listing.snapshot(), Ok)?;
-            for item in live
-                .iter()
-                .filter(|i| unsure.contains(&(i.org_id, i.event_type.clone())))
-            {
-                record(Write::Created(item.clone()));
+            for item in &live {
+                if unsure
+                    .iter()
+                    .any(|u| (u.org_id, &u.event_type) == (item.org_id, &item.event_type))
+                {
+                    record(Write::Created(item.clone()));
+                }
             }
             let plan = Plan::new(self.desired, &live);
             readings += 1;
@@ -185,38 +187,33 @@ impl<'a> Apply<'a> {
                     readings,
                 });
             }
-            let mut creates: BTreeMap<u64, Vec<NewWebhook>> = BTreeMap::new();
-            for create in &plan.creates {
-                let new = NewWebhook::new(create.event_type.clone(), &create.url);
-                creates.entry(create.org_id).or_default().push(new);
-            }
             unsure.clear();
-            let send = || -> Result<(), Error> {
-                for (org_id, new) in creates {
-                    let keys = new.iter().map(|n| (org_id, n.event_type.clone())).collect();
-                    let made = self.client.create_webhooks(new).org_id(org_id).send();
-                    for item in made.inspect_err(|_| unsure = keys)? {
+            let mut send = || -> Result<(), Error> {
+                // The creates are sorted by organization: one request for each.
+                for creates in plan.creates.chunk_by(|a, b| a.org_id == b.org_id) {
+                    let new = creates
+                        .iter()
+                        .map(|c| NewWebhook::new(c.event_type.clone(), &c.url));
+                    let request = self.client.create_webhooks(new.collect());
+                    let made = request.org_id(creates[0].org_id).send();
+                    for item in made.inspect_err(|_| unsure = creates.to_vec())? {
                         record(Write::Created(item));
                     }
                 }
+                // Every update is of a desired webhook, by its key.
                 for update in &plan.updates {
-                    let Some(want) = wanted.get(&(update.org_id, &update.event_type)) else {
-                        continue;
-                    };
+                    let want = wanted[&(update.org_id, &update.event_type)];
                     let change =
                         WebhookUpdate::new(&want.url).custom_headers(want.custom_headers.clone());
                     let request = self.client.update_webhook(update.id, change);
-                    let item = request.org_id(update.org_id).send()?;
-                    record(Write::Updated(item));
+                    record(Write::Updated(request.org_id(update.org_id).send()?));
                 }
                 Ok(())
             };
             match send() {
+                Err(error) if !error.is_retryable() => return Err(error),
                 // May have been applied: the next reading tells.
-                Err(error) if error.is_retryable() => {
-                    log::warn!("apply: {error}; reading the account again")
-                }
-                Err(error) => return Err(error),
+                Err(error) => log::warn!("apply: {error}; reading the account again"),
                 Ok(()) => {}
             }
         }

@@ -1,7 +1,6 @@
 //! The webhooks an account should hold, as a deployment declares them, and
 //! the checks they pass before anything is compared.
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
@@ -87,10 +86,10 @@ fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHea
 }
 
 /// A URL as `Debug` shows it: query values masked, or not at all when secret.
-pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
+pub(crate) fn shown_url(url: &str, secret: bool) -> String {
     match secret {
-        true => Cow::Borrowed("[secret]"),
-        false => Cow::Owned(masked(url)),
+        true => "[secret]".into(),
+        false => masked(url),
     }
 }
 
@@ -111,6 +110,7 @@ pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
 /// `managing` to have them deleted.
 ///
 /// ```
+/// use partoo_webhooks::plan::DesiredErrorKind;
 /// use partoo_webhooks::{DesiredError, DesiredState, DesiredWebhook, EventType};
 ///
 /// let hook = DesiredWebhook::new(7, EventType::LeadReceived, "https://hooks.example.com/leads");
@@ -118,7 +118,10 @@ pub(crate) fn shown_url(url: &str, secret: bool) -> Cow<'_, str> {
 /// assert_eq!(state.webhooks(), &[hook.clone()]);
 ///
 /// let twice = DesiredState::new(vec![hook.clone(), hook.clone()]);
-/// assert!(matches!(twice, Err(DesiredError::Duplicate { first: 1, second: 2, .. })));
+/// assert!(matches!(
+///     twice,
+///     Err(DesiredError { position: 2, kind: DesiredErrorKind::Duplicate { first: 1 }, .. })
+/// ));
 ///
 /// let state = DesiredState::new(vec![hook])?.managing([8]);
 /// assert!(state.manages(7) && state.manages(8) && !state.manages(9));
@@ -141,30 +144,20 @@ impl DesiredState {
     pub fn new(webhooks: Vec<DesiredWebhook>) -> Result<DesiredState, DesiredError> {
         let mut positions = HashMap::with_capacity(webhooks.len());
         for (i, webhook) in webhooks.iter().enumerate() {
-            let (position, org_id) = (i + 1, webhook.org_id);
-            let event_type = || webhook.event_type.clone();
+            let error = |kind| DesiredError {
+                position: i + 1,
+                org_id: webhook.org_id,
+                event_type: webhook.event_type.clone(),
+                kind,
+            };
             if !is_https(&webhook.url) {
-                return Err(DesiredError::NotHttps {
-                    position,
-                    org_id,
-                    event_type: event_type(),
-                });
+                return Err(error(DesiredErrorKind::NotHttps));
             }
             if let Err(source) = webhook.custom_headers.validate() {
-                return Err(DesiredError::CustomHeaders {
-                    position,
-                    org_id,
-                    event_type: event_type(),
-                    source,
-                });
+                return Err(error(DesiredErrorKind::CustomHeaders(source)));
             }
-            if let Some(first) = positions.insert((org_id, &webhook.event_type), position) {
-                return Err(DesiredError::Duplicate {
-                    first,
-                    second: position,
-                    org_id,
-                    event_type: event_type(),
-                });
+            if let Some(first) = positions.insert((webhook.org_id, &webhook.event_type), i + 1) {
+                return Err(error(DesiredErrorKind::Duplicate { first }));
             }
         }
         let organizations = webhooks.iter().map(|webhook| webhook.org_id).collect();
@@ -199,43 +192,47 @@ impl DesiredState {
     }
 }
 
-/// Why desired webhooks cannot be compared. Each names the entry by its
-/// position in the list, counting from 1, and its organization and event type;
-/// none holds a URL or a header value, which may be secrets.
+/// Why desired webhooks cannot be compared: which entry, by its position in
+/// the list (counting from 1) and its organization and event type, and what
+/// is wrong with it. Holds no URL or header value, which may be secrets.
+///
+/// ```
+/// use partoo_webhooks::plan::DesiredErrorKind;
+/// use partoo_webhooks::{DesiredError, DesiredState, DesiredWebhook, EventType};
+///
+/// let plain = DesiredWebhook::new(7, EventType::LeadReceived, "http://hooks.example.com/leads");
+/// let error = DesiredState::new(vec![plain]).unwrap_err();
+/// assert!(matches!(error, DesiredError { position: 1, org_id: 7, kind: DesiredErrorKind::NotHttps, .. }));
+/// assert_eq!(error.to_string(), "entry 1 (org 7, lead_received): the url must start with https://");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum DesiredError {
+pub struct DesiredError {
+    /// The entry's position, from 1. For a
+    /// [`Duplicate`](DesiredErrorKind::Duplicate), the second entry's.
+    pub position: usize,
+    /// Its organization.
+    pub org_id: u64,
+    /// Its event type.
+    pub event_type: EventType,
+    /// What is wrong with it.
+    pub kind: DesiredErrorKind,
+}
+
+/// What is wrong with a desired webhook, from [`DesiredError::kind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DesiredErrorKind {
     /// The URL does not start with `https://`.
-    NotHttps {
-        /// The entry's position, from 1.
-        position: usize,
-        /// Its organization.
-        org_id: u64,
-        /// Its event type.
-        event_type: EventType,
-    },
-    /// The custom headers break a rule of the API, which is the
-    /// [`source`](std::error::Error::source).
-    CustomHeaders {
-        /// The entry's position, from 1.
-        position: usize,
-        /// Its organization.
-        org_id: u64,
-        /// Its event type.
-        event_type: EventType,
-        /// The rule broken, and by which header.
-        source: CustomHeaderError,
-    },
-    /// Two entries for one organization and event type, where Partoo allows one.
+    NotHttps,
+    /// The custom headers break a rule of the API, which is the error's
+    /// [`source`](std::error::Error::source): the rule, and which header.
+    CustomHeaders(CustomHeaderError),
+    /// An earlier entry is for the same organization and event type, where
+    /// Partoo allows one webhook.
     Duplicate {
-        /// The position of the first, from 1.
+        /// The position of the earlier entry, from 1.
         first: usize,
-        /// The position of the second.
-        second: usize,
-        /// Their organization.
-        org_id: u64,
-        /// Their event type.
-        event_type: EventType,
     },
 }
 
@@ -244,37 +241,18 @@ pub enum DesiredError {
 /// show server text.
 impl fmt::Display for DesiredError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let shown = |event_type: &EventType| escape(event_type.as_str()).into_owned();
-        match self {
-            DesiredError::NotHttps {
-                position,
-                org_id,
-                event_type,
-            } => write!(
+        let (position, org_id) = (self.position, self.org_id);
+        let event_type = escape(self.event_type.as_str());
+        let entry = format!("entry {position} (org {org_id}, {event_type})");
+        match self.kind {
+            DesiredErrorKind::NotHttps => write!(f, "{entry}: the url must start with https://"),
+            DesiredErrorKind::CustomHeaders(_) => {
+                write!(f, "{entry}: its custom headers break a rule of the API")
+            }
+            DesiredErrorKind::Duplicate { first } => write!(
                 f,
-                "entry {position} (org {org_id}, {}): the url must start with https://",
-                shown(event_type)
-            ),
-            DesiredError::CustomHeaders {
-                position,
-                org_id,
-                event_type,
-                ..
-            } => write!(
-                f,
-                "entry {position} (org {org_id}, {}): its custom headers break a rule of the API",
-                shown(event_type)
-            ),
-            DesiredError::Duplicate {
-                first,
-                second,
-                org_id,
-                event_type,
-            } => write!(
-                f,
-                "entries {first} and {second} are both for org {org_id} and {}; \
-                 Partoo allows one webhook per organization and event type",
-                shown(event_type)
+                "entries {first} and {position} are both for org {org_id} and {event_type}; \
+                 Partoo allows one webhook per organization and event type"
             ),
         }
     }
@@ -282,8 +260,8 @@ impl fmt::Display for DesiredError {
 
 impl std::error::Error for DesiredError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DesiredError::CustomHeaders { source, .. } => Some(source),
+        match &self.kind {
+            DesiredErrorKind::CustomHeaders(source) => Some(source),
             _ => None,
         }
     }

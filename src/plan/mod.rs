@@ -23,7 +23,7 @@
 //! escapes it there, as `partoo-webhooks diff` does. Its `Serialize` is a
 //! faithful export, secrets included.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -35,7 +35,7 @@ mod desired;
 
 pub use apply::{Applied, Apply, Write};
 use desired::shown_url;
-pub use desired::{DesiredError, DesiredState, DesiredWebhook};
+pub use desired::{DesiredError, DesiredErrorKind, DesiredState, DesiredWebhook};
 
 /// What differs between desired webhooks and an account's, keyed by
 /// organization and event type (Partoo allows one webhook per pair).
@@ -196,40 +196,41 @@ impl Plan {
     /// [`unmanaged`](Self::unmanaged).
     #[must_use]
     pub fn new(desired: &DesiredState, live: &[WebhookItem]) -> Plan {
-        let mut by_key: HashMap<(u64, &EventType), Vec<&WebhookItem>> = HashMap::new();
+        // Keys in order, by organization then event type: each list comes out sorted.
+        let mut by_key: BTreeMap<_, (Option<&DesiredWebhook>, Vec<&WebhookItem>)> = BTreeMap::new();
+        for want in desired.webhooks() {
+            let key = (want.org_id, &want.event_type);
+            by_key.entry(key).or_default().0 = Some(want);
+        }
         for item in live {
-            by_key
-                .entry((item.org_id, &item.event_type))
-                .or_default()
-                .push(item);
+            let key = (item.org_id, &item.event_type);
+            by_key.entry(key).or_default().1.push(item);
         }
         let mut plan = Plan::default();
-        for want in desired.webhooks() {
-            match by_key.remove(&(want.org_id, &want.event_type)).as_deref() {
-                None => plan.creates.push(want.clone()),
-                Some([item]) => plan.updates.extend(update(item, want)),
-                Some(items) => plan.conflicts.push(conflict(items, true)),
-            }
-        }
-        for items in by_key.into_values() {
-            if !desired.manages(items[0].org_id) {
-                plan.unmanaged += items.len();
-                continue;
-            }
-            match items.as_slice() {
-                [item] => plan.deletes.push(Delete {
+        for ((org_id, event_type), (want, items)) in by_key {
+            match (want, items.as_slice()) {
+                (_, items) if !desired.manages(org_id) => plan.unmanaged += items.len(),
+                (Some(want), []) => plan.creates.push(want.clone()),
+                (Some(want), [item]) => plan.updates.extend(update(item, want)),
+                (None, [item]) => plan.deletes.push(Delete {
                     id: item.id,
-                    org_id: item.org_id,
-                    event_type: item.event_type.clone(),
+                    org_id,
+                    event_type: event_type.clone(),
                     url: item.url.clone(),
                 }),
-                items => plan.conflicts.push(conflict(items, false)),
+                // Several webhooks of the account (a key never has none).
+                (want, items) => {
+                    let mut ids: Vec<u64> = items.iter().map(|item| item.id).collect();
+                    ids.sort_unstable();
+                    plan.conflicts.push(Conflict {
+                        org_id,
+                        event_type: event_type.clone(),
+                        ids,
+                        desired: want.is_some(),
+                    });
+                }
             }
         }
-        sort(&mut plan.creates, |c| (c.org_id, &c.event_type));
-        sort(&mut plan.updates, |u| (u.org_id, &u.event_type));
-        sort(&mut plan.deletes, |d| (d.org_id, &d.event_type));
-        sort(&mut plan.conflicts, |c| (c.org_id, &c.event_type));
         plan
     }
 
@@ -240,11 +241,6 @@ impl Plan {
             && self.deletes.is_empty()
             && self.conflicts.is_empty()
     }
-}
-
-/// Sorts by organization, then event type.
-fn sort<T>(list: &mut [T], key: fn(&T) -> (u64, &EventType)) {
-    list.sort_by(|a, b| key(a).cmp(&key(b)));
 }
 
 fn update(item: &WebhookItem, want: &DesiredWebhook) -> Option<Update> {
@@ -281,16 +277,5 @@ impl fmt::Debug for Delete {
             .field("event_type", &self.event_type)
             .field("url", &masked(&self.url))
             .finish()
-    }
-}
-
-fn conflict(items: &[&WebhookItem], desired: bool) -> Conflict {
-    let mut ids: Vec<u64> = items.iter().map(|item| item.id).collect();
-    ids.sort_unstable();
-    Conflict {
-        org_id: items[0].org_id,
-        event_type: items[0].event_type.clone(),
-        ids,
-        desired,
     }
 }

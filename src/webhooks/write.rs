@@ -86,11 +86,14 @@ impl fmt::Debug for WebhookUpdate {
 /// The `{"items": [...]}` of Partoo's create and try-out bodies and answers.
 #[derive(Serialize, Deserialize)]
 struct Items<T> {
-    items: Vec<T>,
+    items: T,
 }
 
 /// How a request is sent and its answer read.
 type Call<T> = fn(&Client, Method, &str, Option<&[u8]>) -> Result<T, Error>;
+
+/// The JSON body (none for a `GET`), or why the values given cannot be sent.
+type Body = Result<Option<Vec<u8>>, Error>;
 
 /// One request about webhooks, from [`Client::get_webhook`],
 /// [`Client::create_webhooks`], [`Client::update_webhook`] or
@@ -101,8 +104,7 @@ pub struct WebhookRequest<T> {
     client: Client,
     method: Method,
     path: String,
-    /// The JSON body, or why the values given cannot be sent.
-    body: Result<Option<Vec<u8>>, Error>,
+    body: Body,
     org_id: Option<u64>,
     call: Call<T>,
 }
@@ -118,6 +120,17 @@ impl<T> fmt::Debug for WebhookRequest<T> {
 }
 
 impl<T> WebhookRequest<T> {
+    fn new(client: &Client, method: Method, path: String, body: Body, call: Call<T>) -> Self {
+        WebhookRequest {
+            client: client.clone(),
+            method,
+            path,
+            body,
+            org_id: None,
+            call,
+        }
+    }
+
     /// The organization, needed only with a `PROVIDER` user's key.
     ///
     /// Defaults to none: the parameter is not sent.
@@ -154,12 +167,8 @@ impl Client {
     /// # Ok::<_, partoo_webhooks::Error>(())
     /// ```
     pub fn get_webhook(&self, id: u64) -> WebhookRequest<WebhookItem> {
-        self.request(
-            Method::GET,
-            format!("/webhooks/{id}"),
-            Ok(None),
-            Client::call,
-        )
+        let path = format!("/webhooks/{id}");
+        WebhookRequest::new(self, Method::GET, path, Ok(None), Client::call)
     }
 
     /// `POST /webhooks`: creates webhooks (of one organization: set
@@ -177,13 +186,10 @@ impl Client {
     /// # Ok::<_, partoo_webhooks::Error>(())
     /// ```
     pub fn create_webhooks(&self, webhooks: Vec<NewWebhook>) -> WebhookRequest<Vec<WebhookItem>> {
-        let body = webhooks.iter().try_for_each(|w| check_url(&w.url));
-        let body = body.map(|()| json(&Items { items: webhooks }));
-        self.request(Method::POST, "/webhooks".into(), body, |client, m, t, b| {
-            client
-                .call::<Items<WebhookItem>>(m, t, b)
-                .map(|made| made.items)
-        })
+        let body = webhooks.iter().try_for_each(|w| check(&w.url, None));
+        let body = body.map(|()| json(&Items { items: &webhooks }));
+        let call: Call<_> = |client, m, t, b| Ok(client.call::<Items<_>>(m, t, b)?.items);
+        WebhookRequest::new(self, Method::POST, "/webhooks".into(), body, call)
     }
 
     /// `PUT /webhooks/{id}`: sets a webhook's URL and, if given, its custom
@@ -203,64 +209,32 @@ impl Client {
     /// # Ok::<_, partoo_webhooks::Error>(())
     /// ```
     pub fn update_webhook(&self, id: u64, update: WebhookUpdate) -> WebhookRequest<WebhookItem> {
-        let headers = update.custom_headers.as_ref().map(CustomHeaders::validate);
-        let body = check_url(&update.url).and_then(|()| match headers {
-            Some(Err(e)) => Err(invalid("custom_headers", e.to_string())),
-            _ => Ok(json(&update)),
-        });
-        self.request(
-            Method::PUT,
-            format!("/webhooks/{id}"),
-            body,
-            |client, m, t, b| client.call(m, t, b).map_err(refused_update),
-        )
+        let body = check(&update.url, update.custom_headers.as_ref()).map(|()| json(&update));
+        let call: Call<_> = |client, m, t, b| client.call(m, t, b).map_err(refused_update);
+        WebhookRequest::new(self, Method::PUT, format!("/webhooks/{id}"), body, call)
     }
 
     /// `POST /webhooks/tryout`: Partoo sends a test delivery of `webhook`'s
     /// event type to its URL, with an `X-Partoo-Webhook-Tryout` header. Returns
     /// Partoo's answer as JSON text, whose shape it does not document.
     pub fn tryout(&self, webhook: NewWebhook) -> WebhookRequest<String> {
-        let body = check_url(&webhook.url);
-        let items = vec![webhook];
-        let body = body.map(|()| json(&Items { items }));
-        self.request(
-            Method::POST,
-            "/webhooks/tryout".into(),
-            body,
-            |client, m, t, b| {
-                client
-                    .call::<serde_json::Value>(m, t, b)
-                    .map(|answer| answer.to_string())
-            },
-        )
-    }
-
-    fn request<T>(
-        &self,
-        method: Method,
-        path: String,
-        body: Result<Option<Vec<u8>>, Error>,
-        call: Call<T>,
-    ) -> WebhookRequest<T> {
-        WebhookRequest {
-            client: self.clone(),
-            method,
-            path,
-            body,
-            org_id: None,
-            call,
-        }
+        let body = check(&webhook.url, None).map(|()| json(&Items { items: [&webhook] }));
+        let call: Call<_> =
+            |client, m, t, b| Ok(client.call::<serde_json::Value>(m, t, b)?.to_string());
+        WebhookRequest::new(self, Method::POST, "/webhooks/tryout".into(), body, call)
     }
 }
 
-fn invalid(name: &'static str, reason: String) -> Error {
-    Error::InvalidSetting { name, reason }
-}
-
-fn check_url(url: &str) -> Result<(), Error> {
-    match is_https(url) {
-        true => Ok(()),
-        false => Err(invalid("url", "Partoo calls https:// URLs only".into())),
+/// Checks a URL and custom headers against Partoo's rules, before anything
+/// is sent: the error names the field, never a value.
+fn check(url: &str, headers: Option<&CustomHeaders>) -> Result<(), Error> {
+    let invalid = |name, reason| Err(Error::InvalidSetting { name, reason });
+    if !is_https(url) {
+        return invalid("url", "Partoo calls https:// URLs only".into());
+    }
+    match headers.map(CustomHeaders::validate) {
+        Some(Err(error)) => invalid("custom_headers", error.to_string()),
+        _ => Ok(()),
     }
 }
 
