@@ -269,7 +269,7 @@ pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};
 pub use error::{Cause, Error};
 pub use open_enum::UnknownValue;
 pub use pages::{Items, Page, Pages, MAX_PREFETCH};
-pub use plan::{DesiredError, DesiredState, DesiredWebhook, Plan};
+pub use plan::{DesiredError, DesiredErrorKind, DesiredState, DesiredWebhook, Plan};
 pub use webhooks::{CustomHeaderError, CustomHeaders};
 pub use webhooks::{
     EventType, ListWebhooks, NewWebhook, WebhookItem, WebhookRequest, WebhookUpdate,

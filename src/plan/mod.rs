@@ -6,8 +6,8 @@
 //! type, into lists of [`Create`], [`Update`] (with its [`UrlChange`] and
 //! [`HeaderChanges`]), [`Delete`] and [`Conflict`], each sorted by
 //! organization and event type; [`Apply`] makes an account hold what is
-//! declared. `Plan`, `DesiredState`, `DesiredWebhook` and `DesiredError` are
-//! also at the crate root.
+//! declared. `Plan`, `DesiredState`, `DesiredWebhook`, `DesiredError` and
+//! `DesiredErrorKind` are also at the crate root.
 //!
 //! Only the organizations a desired state manages are compared: those of its
 //! entries, and those named with [`DesiredState::managing`]. An account's
