@@ -373,19 +373,23 @@ fn anything_but_one_ed25519_public_key_is_refused() {
     };
     let x25519 = [&hex("302a300506032b656e032100")[..], &key].concat();
     let not_ed25519 = "not an Ed25519 public key";
+    let not_one_block = "not a PEM public key: expected exactly one \
+                         -----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY----- block";
     let cases = [
-        (String::new(), "no -----BEGIN PUBLIC KEY----- line"),
-        (
-            "MCowBQYDK2VwAyEA".to_owned(),
-            "no -----BEGIN PUBLIC KEY----- line",
-        ),
-        (format!("{pem}{pem}"), "it holds more than one PEM block"),
+        (String::new(), not_one_block),
+        ("MCowBQYDK2VwAyEA".to_owned(), not_one_block),
+        (format!("{pem}{pem}"), not_one_block),
         (block("PRIVATE KEY", &key), "it holds a private key"),
-        (block("CERTIFICATE", &key), "its block is not a PUBLIC KEY"),
+        (block("CERTIFICATE", &key), not_one_block),
         (
-            pem.replace("-----END PUBLIC KEY-----\n", ""),
-            "no -----END PUBLIC KEY----- line",
+            format!("{pem}{}", block("PRIVATE KEY", &key)),
+            "it holds a private key",
         ),
+        (
+            pem.replace("-----END PUBLIC KEY-----", "-----END CERTIFICATE-----"),
+            not_one_block,
+        ),
+        (pem.replace("-----END PUBLIC KEY-----\n", ""), not_one_block),
         (
             pem.replace("MCow", "MC*w"),
             "not standard base64 with padding",

@@ -325,7 +325,12 @@ fn a_key_file_is_read_whole_so_a_second_key_far_into_it_is_refused() {
         body.arg(),
     ]));
 
-    assert_run(&run, 2, "", "it holds more than one PEM block");
+    assert_run(
+        &run,
+        2,
+        "",
+        "expected exactly one -----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY----- block",
+    );
     assert!(
         run.stderr.contains("cannot use the public key file"),
         "{run:#?}"

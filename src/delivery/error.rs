@@ -32,17 +32,15 @@ pub enum SignatureError {
 
 impl fmt::Display for SignatureError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        match self {
             SignatureError::Missing => {
-                "no signature: the X-Partoo-Signature-v1 header is absent or blank"
+                f.write_str("no signature: the X-Partoo-Signature-v1 header is absent or blank")
             }
-            SignatureError::Malformed { reason } => {
-                return write!(f, "malformed signature: {reason}")
-            }
-            SignatureError::Mismatch => {
-                "invalid signature: not made for this body by any of the verifier's keys"
-            }
-        })
+            SignatureError::Malformed { reason } => write!(f, "malformed signature: {reason}"),
+            SignatureError::Mismatch => f.write_str(
+                "invalid signature: not made for this body by any of the verifier's keys",
+            ),
+        }
     }
 }
 
@@ -87,12 +85,6 @@ pub enum DeliveryError {
         /// What the decoder said.
         source: Box<dyn Error + Send + Sync>,
     },
-}
-
-impl From<SignatureError> for DeliveryError {
-    fn from(error: SignatureError) -> Self {
-        DeliveryError::Signature(error)
-    }
 }
 
 impl fmt::Display for DeliveryError {

@@ -119,21 +119,16 @@ MCowBQYDK2VwAyEALsyvX2yVnG3ZKRIFfEvYk2nkzanoNgAqBSqdeNub4sM=
 /// A delivery: `{"type": EVENT_TYPE, "payload": {...}}`.
 ///
 /// A receiver gets one from [`Verifier::verify_delivery`], from a body whose
-/// signature verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// signature verified. Like [`Delivery::parse_unverified`], its
+/// `Deserialize` implementation verifies nothing.
+#[derive(Debug, Clone, Deserialize)]
 pub struct Delivery {
-    event_type: EventType,
-    /// The payload's JSON text as it was in the body; `null` when absent.
-    payload: String,
-}
-
-/// The envelope as it is in the body; other fields are ignored.
-#[derive(Deserialize)]
-struct Envelope<'a> {
     #[serde(rename = "type")]
     event_type: EventType,
-    #[serde(borrow, default)]
-    payload: Option<&'a RawValue>,
+    /// The payload's JSON text as it was in the body; `None` when absent or
+    /// `null`. Other fields of the body are ignored.
+    #[serde(default)]
+    payload: Option<Box<RawValue>>,
 }
 
 impl Delivery {
@@ -156,13 +151,8 @@ impl Delivery {
     /// [`DeliveryError::Envelope`] when the body is not a JSON object with a
     /// string `type` (a missing or `null` `payload` is allowed).
     pub fn parse_unverified(body: &[u8]) -> Result<Delivery, DeliveryError> {
-        let envelope: Envelope<'_> =
-            serde_json::from_slice(body).map_err(|error| DeliveryError::Envelope {
-                source: error.into(),
-            })?;
-        Ok(Delivery {
-            event_type: envelope.event_type,
-            payload: envelope.payload.map_or("null", RawValue::get).to_owned(),
+        serde_json::from_slice(body).map_err(|error| DeliveryError::Envelope {
+            source: error.into(),
         })
     }
 
@@ -174,7 +164,7 @@ impl Delivery {
     /// The payload's JSON text, exactly as it was in the body (`null` when
     /// the body had none).
     pub fn payload_json(&self) -> &str {
-        &self.payload
+        self.payload.as_deref().map_or("null", RawValue::get)
     }
 
     /// The payload read as `T`: one of this module's payload types
@@ -184,7 +174,7 @@ impl Delivery {
     /// # Errors
     /// [`DeliveryError::Payload`] when the payload does not have `T`'s shape.
     pub fn payload<T: DeserializeOwned>(&self) -> Result<T, DeliveryError> {
-        serde_json::from_str(&self.payload).map_err(|error| DeliveryError::Payload {
+        serde_json::from_str(self.payload_json()).map_err(|error| DeliveryError::Payload {
             event_type: self.event_type.clone(),
             source: error.into(),
         })

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
-use base64::{DecodeSliceError, Engine as _};
+use base64::Engine as _;
 use ring::signature::{UnparsedPublicKey, ED25519};
 
 use super::error::{DeliveryError, SignatureError};
@@ -84,21 +84,17 @@ impl Verifier {
     /// public key: no block or several, a private key, another algorithm, a
     /// key of small order or encoded non-canonically.
     pub fn from_pem(pem: &str) -> Result<Verifier, DeliveryError> {
-        match key_from_pem(pem).and_then(check_key) {
-            Ok(key) => Ok(Verifier { keys: vec![key] }),
-            Err(reason) => Err(DeliveryError::Key { reason }),
-        }
+        let key = key_from_pem(pem).and_then(check_key);
+        let key = key.map_err(|reason| DeliveryError::Key { reason })?;
+        Ok(Verifier { keys: vec![key] })
     }
 
     /// This verifier's keys and `other`'s: a signature made by any of them is
     /// accepted. A key both hold is kept once.
     #[must_use]
-    pub fn or(mut self, other: Verifier) -> Verifier {
-        for key in other.keys {
-            if !self.keys.contains(&key) {
-                self.keys.push(key);
-            }
-        }
+    pub fn or(mut self, mut other: Verifier) -> Verifier {
+        other.keys.retain(|key| !self.keys.contains(key));
+        self.keys.append(&mut other.keys);
         self
     }
 
@@ -125,26 +121,17 @@ impl Verifier {
         if text.is_empty() {
             return Err(SignatureError::Missing);
         }
-        // Room for what 88 characters (64 bytes and `==`) can hold, so that a
-        // shorter decoding is measured rather than refused as too large.
-        let mut bytes = [0; 66];
-        let malformed = |reason| Err(SignatureError::Malformed { reason });
-        match STANDARD.decode_slice(text, &mut bytes) {
-            Ok(64) => {}
-            Ok(_) | Err(DecodeSliceError::OutputSliceTooSmall) => {
-                return malformed("it does not decode to the 64 bytes of an Ed25519 signature")
-            }
-            // The engine also refuses the URL-safe alphabet, missing or extra
-            // padding, and non-zero bits after the last byte.
-            Err(DecodeSliceError::DecodeError(_)) => {
-                return malformed("it is not standard base64 with padding")
-            }
-        }
-        let signed_by = |key| UnparsedPublicKey::new(&ED25519, key).verify(body, &bytes[..64]);
-        match self.keys.iter().any(|key| signed_by(key).is_ok()) {
-            true => Ok(()),
-            false => Err(SignatureError::Mismatch),
-        }
+        let malformed = |reason| SignatureError::Malformed { reason };
+        // The engine refuses the URL-safe alphabet, missing or extra padding,
+        // and non-zero bits after the last byte.
+        let bytes: [u8; 64] = STANDARD
+            .decode(text)
+            .map_err(|_| malformed("it is not standard base64 with padding"))?
+            .try_into()
+            .map_err(|_| malformed("it does not decode to the 64 bytes of an Ed25519 signature"))?;
+        let signed_by = |key| UnparsedPublicKey::new(&ED25519, key).verify(body, &bytes);
+        let any_key = self.keys.iter().any(|key| signed_by(key).is_ok());
+        any_key.then_some(()).ok_or(SignatureError::Mismatch)
     }
 
     /// [`verify`](Self::verify), then, only if the signature verified, reads
@@ -159,7 +146,8 @@ impl Verifier {
         body: &[u8],
         signature: Option<&str>,
     ) -> Result<Delivery, DeliveryError> {
-        self.verify(body, signature)?;
+        self.verify(body, signature)
+            .map_err(DeliveryError::Signature)?;
         Delivery::parse_unverified(body)
     }
 }
@@ -174,33 +162,20 @@ impl fmt::Debug for Verifier {
 
 /// The Ed25519 key of the one `PUBLIC KEY` block of `pem`, or why there is none.
 fn key_from_pem(pem: &str) -> Result<PublicKey, &'static str> {
-    let mut lines = pem.lines().map(str::trim);
-    match lines.find(|line| line.starts_with("-----BEGIN ")) {
-        Some(BEGIN) => {}
-        None => return Err("not a PEM public key: no -----BEGIN PUBLIC KEY----- line"),
-        Some(begin) if begin.ends_with("PRIVATE KEY-----") => {
-            return Err("not a PEM public key: it holds a private key; \
-                        give the public key (-----BEGIN PUBLIC KEY-----)")
-        }
-        Some(_) => {
-            return Err("not a PEM public key: its block is not a PUBLIC KEY \
-                        (-----BEGIN PUBLIC KEY-----)")
-        }
+    let lines = pem.lines().map(str::trim);
+    // Only the boundaries count: explanatory text may stand around the block.
+    let boundary = |line: &&str| line.starts_with("-----BEGIN ") || line.starts_with("-----END ");
+    let boundaries: Vec<&str> = lines.clone().filter(boundary).collect();
+    if boundaries.iter().any(|line| line.contains("PRIVATE KEY")) {
+        return Err("not a PEM public key: it holds a private key; \
+                    give the public key (-----BEGIN PUBLIC KEY-----)");
     }
-    let rest: Vec<&str> = lines.collect();
-    let begins = |lines: &[&str]| lines.iter().any(|line| line.starts_with("-----BEGIN "));
-    let base64 = match rest.iter().position(|line| line.starts_with("-----")) {
-        None => return Err("not a PEM public key: no -----END PUBLIC KEY----- line"),
-        Some(end) if rest[end] != END => {
-            return Err(
-                "not a PEM public key: the block does not end with -----END PUBLIC KEY-----",
-            )
-        }
-        Some(end) if begins(&rest[end + 1..]) => {
-            return Err("not a PEM public key: it holds more than one PEM block")
-        }
-        Some(end) => rest[..end].concat(),
-    };
+    if boundaries != [BEGIN, END] {
+        return Err("not a PEM public key: expected exactly one \
+                    -----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY----- block");
+    }
+    let block = lines.skip_while(|line| *line != BEGIN).skip(1);
+    let base64: String = block.take_while(|line| *line != END).collect();
     let Ok(der) = STANDARD.decode(base64) else {
         return Err("not a PEM public key: the block is not standard base64 with padding");
     };
@@ -278,6 +253,13 @@ mod tests {
             "Partoo's key\r\n{}after\r\n",
             pem(&key).replace('\n', "\r\n")
         );
+        assert_eq!(Verifier::from_pem(&text).unwrap().keys, [key]);
+    }
+
+    #[test]
+    fn explanatory_text_may_hold_lines_of_dashes() {
+        let key = [7; 32];
+        let text = format!("----------\n{}----- end of the key -----\n", pem(&key));
         assert_eq!(Verifier::from_pem(&text).unwrap().keys, [key]);
     }
 
