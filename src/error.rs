@@ -242,6 +242,10 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     }))
 }
 
+/// The end of both messages of [`Error::CountMismatch`].
+const CHANGED: &str =
+    "the account may have changed during the listing: list again, or use snapshot()";
+
 /// ` on page N`, or nothing.
 fn on(page: Option<u32>) -> String {
     page.map(|page| format!(" on page {page}"))
@@ -307,19 +311,14 @@ impl fmt::Display for Error {
                 "stopped at page {page}, past the server's count: a count of {count} \
                  allows at most {max_pages} pages, and {received} items were received"
             ),
-            Error::CountMismatch { listed, count } => {
-                match listed < count {
-                    true => write!(
-                        f,
-                        "incomplete listing: {listed} of {count} items were listed"
-                    )?,
-                    false => write!(f, "{listed} items were listed for a count of {count}")?,
-                }
-                f.write_str(
-                    "; the account may have changed during the listing: \
-                     list again, or use snapshot()",
-                )
-            }
+            Error::CountMismatch { listed, count } if listed < count => write!(
+                f,
+                "incomplete listing: {listed} of {count} items were listed; {CHANGED}"
+            ),
+            Error::CountMismatch { listed, count } => write!(
+                f,
+                "{listed} items were listed for a count of {count}; {CHANGED}"
+            ),
             Error::TooManyItems { page, count, limit } => write!(
                 f,
                 "page {page} announces {count} items, more than the limit of {limit} \

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use ureq::http::{HeaderValue, Method, Request, Uri};
-use ureq::{Agent, Body};
+use ureq::{Agent, Body, Proxy};
 
 use crate::error::{Cause, CertificateRefused, Error};
 use builder::Config;
@@ -99,43 +99,39 @@ impl Client {
                 reason: "PARTOO_API_KEY is not valid UTF-8",
             },
         })?;
-        let builder = Client::builder().api_key(key);
-        match std::env::var_os("PARTOO_BASE_URL").filter(|url| !url.is_empty()) {
-            None => builder.build(),
-            Some(url) => match url.into_string() {
-                Ok(url) => builder.base_url(url).build(),
-                // Not the production API in its place: the user meant another one.
-                Err(url) => Err(Error::InvalidBaseUrl {
-                    url: url.to_string_lossy().into_owned(),
-                    reason: "PARTOO_BASE_URL is not valid UTF-8",
-                }),
-            },
+        let mut builder = Client::builder().api_key(key);
+        let url = std::env::var_os("PARTOO_BASE_URL").unwrap_or_default();
+        if !url.is_empty() {
+            // Not the production API in its place: the user meant another one.
+            let url = url.into_string().map_err(|url| Error::InvalidBaseUrl {
+                url: url.to_string_lossy().into_owned(),
+                reason: "PARTOO_BASE_URL is not valid UTF-8",
+            })?;
+            builder = builder.base_url(url);
         }
+        builder.build()
     }
 
     pub(crate) fn from_config(mut config: Config) -> Result<Client, Error> {
         let key = api_key(config.api_key.as_deref().ok_or(Error::MissingApiKey)?)?;
         // ureq would panic on the first request instead.
-        if HeaderValue::from_str(&config.user_agent).is_err() {
-            return Err(Error::InvalidSetting {
-                name: "user agent",
-                reason: "it holds a control character, which no header can carry".to_owned(),
-            });
-        }
+        HeaderValue::from_str(&config.user_agent).map_err(|_| Error::InvalidSetting {
+            name: "user agent",
+            reason: "it holds a control character, which no header can carry".to_owned(),
+        })?;
         let loopback = check_base_url(&config.base_url, config.allow_insecure_http)?;
         config.base_url = config.base_url.trim_end_matches('/').to_owned();
-        let mut agent = Agent::config_builder().tls_config(tls::tls_config(&config)?);
-        if loopback {
-            // The API is on this machine: a proxy from the environment
-            // (HTTP_PROXY, ALL_PROXY) could be on another one, and over plain
-            // http it would receive the key in clear text.
-            agent = agent.proxy(None);
-        }
         let phase = config.timeout / 3;
         let single_wait = phase
             .checked_sub(Duration::from_millis(1))
             .filter(|d| !d.is_zero());
-        let agent = agent
+        let agent = Agent::config_builder()
+            .tls_config(tls::tls_config(&config)?)
+            // The proxy ureq reads from the environment (HTTP_PROXY,
+            // ALL_PROXY), but none to an API on this machine: the proxy could
+            // be on another one, and over plain http it would receive the key
+            // in clear text.
+            .proxy(Proxy::try_from_env().filter(|_| !loopback))
             // Statuses are mapped here, and redirects never followed, so that
             // the key stays with the base URL.
             .http_status_as_error(false)
@@ -190,27 +186,23 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let error = match self.attempt(&method, target, body) {
-                Ok(value) => return Ok(value),
-                Err(error) => error,
-            };
+            let result = self.attempt(&method, target, body);
+            let Err(error) = result else { return result };
             let failed = Instant::now();
             let retry_after = match &error {
                 Error::Status { retry_after, .. } => *retry_after,
                 _ => None,
             };
             let safe = method == Method::GET || refused(&error) || error.status() == Some(429);
+            let retry = safe && error.is_retryable() && config.max_retries > 0;
             // A long Retry-After is the caller's to decide on, not a sleeping build's.
-            if !(safe && error.is_retryable()) || retry_after > Some(config.max_retry_after) {
+            if !retry || retry_after > Some(config.max_retry_after) {
                 return Err(error);
             }
             if attempts > config.max_retries {
-                return Err(match attempts {
-                    1 => error,
-                    _ => Error::RetriesExhausted {
-                        attempts,
-                        last: Box::new(error),
-                    },
+                return Err(Error::RetriesExhausted {
+                    attempts,
+                    last: Box::new(error),
                 });
             }
             // A honoured Retry-After is already the shared deadline; half the
@@ -277,10 +269,9 @@ impl Client {
         let retry_after =
             header("retry-after").and_then(|v| parse_retry_after(std::str::from_utf8(v).ok()?));
         let location = header("location").map(|l| format!("to {}", self.clean(l)));
-        if let (429 | 503, Some(wait)) = (status, retry_after) {
-            if wait <= inner.config.max_retry_after {
-                inner.backoff.defer(arrived, wait);
-            }
+        let honoured = retry_after.filter(|wait| *wait <= inner.config.max_retry_after);
+        if let (429 | 503, Some(wait)) = (status, honoured) {
+            inner.backoff.defer(arrived, wait);
         }
         let message = location.unwrap_or_else(|| self.server_message(response.body_mut()));
         Err(Error::Status {
@@ -312,14 +303,10 @@ impl Client {
     /// The server's message in Partoo's error bodies, or an excerpt of the body.
     fn server_message(&self, body: &mut Body) -> String {
         let mut bytes = Vec::new();
-        let _ = body
-            .as_reader()
-            .take(ERROR_BODY_LIMIT)
-            .read_to_end(&mut bytes);
-        let value: Option<Value> = serde_json::from_slice(&bytes).ok();
-        let envelope = value
-            .as_ref()
-            .and_then(|v| v.get("errors").or_else(|| v.get("error")));
+        let mut reader = body.as_reader().take(ERROR_BODY_LIMIT);
+        let _ = reader.read_to_end(&mut bytes);
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        let envelope = value.get("errors").or_else(|| value.get("error"));
         // An object of one string, such as `{"url": "invalid"}`, is that string.
         let fields = envelope.and_then(Value::as_object).filter(|f| f.len() == 1);
         let single = fields.and_then(|f| f.values().find(|v| v.is_string()));
@@ -333,28 +320,21 @@ impl Client {
     /// Server text as an error may keep it: the key cut out first, wherever
     /// it stands, then at most [`EXCERPT_CHARS`] characters, whitespace as spaces.
     fn clean(&self, text: &[u8]) -> String {
-        let text = String::from_utf8_lossy(text);
         let key = self.inner.key.to_str().unwrap_or_default();
+        let text = String::from_utf8_lossy(text).replace(|c: char| c.is_ascii_whitespace(), " ");
         let text = text.trim().replace(key, "[redacted]");
-        let mut chars = text.chars();
-        let mut kept: String = chars
-            .by_ref()
-            .take(EXCERPT_CHARS)
-            .map(|c| if c.is_ascii_whitespace() { ' ' } else { c })
-            .collect();
-        if chars.next().is_some() {
-            kept.push('…');
+        match text.char_indices().nth(EXCERPT_CHARS) {
+            Some((end, _)) => format!("{}…", &text[..end]),
+            None => text,
         }
-        kept
     }
 
     /// An error whose message may quote server text, with the key cut out.
     fn clean_cause(&self, error: impl std::error::Error + Send + Sync + 'static) -> Cause {
-        let text = error.to_string();
         let key = self.inner.key.to_str().unwrap_or_default();
-        match text.contains(key) {
-            true => text.replace(key, "[redacted]").into(),
-            false => error.into(),
+        match error.to_string() {
+            text if text.contains(key) => text.replace(key, "[redacted]").into(),
+            _ => error.into(),
         }
     }
 }
@@ -365,28 +345,25 @@ fn connection(source: Cause) -> Error {
 
 /// Whether the request certainly never left: the connection was refused.
 fn refused(error: &Error) -> bool {
-    let Error::Connection { source, .. } = error else {
-        return false;
-    };
-    let io = source.downcast_ref::<ureq::Error>();
+    // Of the errors an attempt returns, only a connection error's cause can
+    // be a ureq I/O error.
+    let source = std::error::Error::source(error);
+    let io = source.and_then(|source| source.downcast_ref::<ureq::Error>());
     matches!(io, Some(ureq::Error::Io(io)) if io.kind() == ErrorKind::ConnectionRefused)
 }
 
 /// The key, checked and ready to send: visible ASCII only, since a newline
 /// would let a key inject headers, and no Partoo key has spaces.
 fn api_key(key: &str) -> Result<HeaderValue, Error> {
-    let invalid = |reason| Error::InvalidApiKey { reason };
-    if key.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    if !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid(
-            "it contains whitespace, a control character or a non-ASCII character",
-        ));
-    }
-    let mut value = HeaderValue::from_str(key).map_err(|_| invalid("not a header value"))?;
-    value.set_sensitive(true);
-    Ok(value)
+    let reason = match HeaderValue::from_str(key) {
+        _ if key.is_empty() => "it is empty",
+        Ok(mut value) if key.bytes().all(|b| b.is_ascii_graphic()) => {
+            value.set_sensitive(true);
+            return Ok(value);
+        }
+        _ => "it contains whitespace, a control character or a non-ASCII character",
+    };
+    Err(Error::InvalidApiKey { reason })
 }
 
 /// Checks a base URL; whether its host is loopback. Plain `http://` is
@@ -405,21 +382,16 @@ fn check_base_url(url: &str, allow_insecure_http: bool) -> Result<bool, Error> {
         .ok_or_else(|| refuse("expected http(s)://host[:port]/path"))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") if allow_insecure_http || loopback => {}
-        Some("http") => {
-            return Err(refuse(
-                "plain http would send the API key in clear text; use https, \
-                 or explicitly allow insecure http on a trusted network",
-            ))
+    let reason = match uri.scheme_str() {
+        Some("http") if !(allow_insecure_http || loopback) => {
+            "plain http would send the API key in clear text; use https, \
+             or explicitly allow insecure http on a trusted network"
         }
-        _ => return Err(refuse("the scheme must be https (or http)")),
-    }
-    if uri.query().is_some() {
-        return Err(refuse("a base URL cannot have a query"));
-    }
-    Ok(loopback)
+        Some("https" | "http") if uri.query().is_some() => "a base URL cannot have a query",
+        Some("https" | "http") => return Ok(loopback),
+        _ => "the scheme must be https (or http)",
+    };
+    Err(refuse(reason))
 }
 
 #[cfg(test)]

@@ -22,11 +22,11 @@
 use crate::client::builder::Config;
 use crate::error::Error;
 
-fn invalid(reason: impl Into<String>) -> Error {
-    Error::InvalidSetting {
+fn invalid<T>(reason: impl Into<String>) -> Result<T, Error> {
+    Err(Error::InvalidSetting {
         name: "root certificates",
         reason: reason.into(),
-    }
+    })
 }
 
 #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
@@ -61,7 +61,7 @@ fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
     let mut certs = Vec::new();
     for item in parse_pem(pem) {
         // The parser's own messages quote raw bytes; a count says where instead.
-        let item = item.map_err(|_| {
+        let item = item.or_else(|_| {
             invalid(format!(
                 "not valid PEM after {} certificate(s): a section is cut short, \
                  or its base64 is damaged",
@@ -73,41 +73,34 @@ fn read_pem(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, Error> {
             // would surface much later as "unknown issuer" on every request.
             if !is_der_sequence(cert.der()) {
                 let n = certs.len() + 1;
-                return Err(invalid(format!(
-                    "certificate {n} is not an X.509 certificate"
-                )));
+                return invalid(format!("certificate {n} is not an X.509 certificate"));
             }
             certs.push(cert);
         }
     }
     if certs.is_empty() {
-        return Err(invalid(
+        return invalid(
             "it holds no certificate: expected PEM sections `-----BEGIN CERTIFICATE-----`",
-        ));
+        );
     }
     Ok(certs)
 }
 
 /// Whether `der` is one whole DER SEQUENCE, as every X.509 certificate is.
 fn is_der_sequence(der: &[u8]) -> bool {
-    let (Some(&0x30), Some(&first)) = (der.first(), der.get(1)) else {
-        return false;
-    };
-    let (length, header) = match first {
-        0..=0x7f => (usize::from(first), 2),
-        0x81..=0x84 => {
-            let count = usize::from(first & 0x7f);
-            let Some(bytes) = der.get(2..2 + count) else {
-                return false;
-            };
-            let length = bytes
-                .iter()
-                .fold(0usize, |n, &byte| (n << 8) | usize::from(byte));
-            (length, 2 + count)
+    // The length in one byte below 0x80, or in the 1 to 4 bytes that follow.
+    let (count, length) = match *der {
+        [0x30, short @ 0..=0x7f, ..] => (0, usize::from(short)),
+        [0x30, long @ 0x81..=0x84, ref rest @ ..] => {
+            let count = usize::from(long & 0x7f);
+            // Too few bytes: an empty length, and a sum that cannot match.
+            let bytes = rest.get(..count).unwrap_or_default();
+            let length = bytes.iter().fold(0, |n, &b| (n << 8) | usize::from(b));
+            (count, length)
         }
         _ => return false,
     };
-    header.checked_add(length) == Some(der.len())
+    (2 + count).checked_add(length) == Some(der.len())
 }
 
 /// Whether a request failed because the server's certificate was refused.
@@ -127,11 +120,7 @@ pub(crate) fn is_certificate_error(error: &ureq::Error) -> bool {
         ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::InvalidData,
         _ => false,
     };
-    from_tls
-        && error
-            .to_string()
-            .to_ascii_lowercase()
-            .contains("certificate")
+    from_tls && error.to_string().to_lowercase().contains("certificate")
 }
 
 #[cfg(test)]
