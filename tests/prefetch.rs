@@ -393,7 +393,7 @@ fn a_retry_after_met_by_every_page_in_flight_holds_back_every_request_and_is_wai
     // The first five requests (a loaded machine may already have sent a retry).
     let mut first: Vec<u32> = server.arrivals().iter().take(5).map(|(p, _)| *p).collect();
     first.sort_unstable();
-    assert_eq!(first, [1, 2, 3, 4, 5]);
+    assert_eq!(first, [1, 2, 3, 4, 5], "{:?}", server.arrivals());
     // Real time for the threads to read the 429s of pages 3 to 5 (far less
     // than the wait: a retry of theirs can only come after page 2's 429).
     std::thread::sleep(Duration::from_millis(100));
