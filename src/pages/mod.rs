@@ -1,13 +1,13 @@
 //! Listing page after page: the [`Page`] model, the settings of a listing,
 //! and the lazy iterators that run it over a page-fetching function, with the
 //! listing contract checked in one place. Nothing here knows about HTTP or
-//! webhooks (they are one user of it, in `webhooks.rs`), so this is tested
+//! webhooks (they are one user of it, in `webhooks/list.rs`), so this is tested
 //! without a server.
 //!
 //! - `prefetch.rs`: pages fetched ahead on threads, handed over in order.
 //! - `snapshot.rs`: a whole listing that is a state the account had.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::iter::FusedIterator;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::error::Error;
-use prefetch::Prefetch;
+use prefetch::Ahead;
 
 mod prefetch;
 mod snapshot;
@@ -139,7 +139,8 @@ pub struct Pages<T> {
     received: u64,
     /// Distinct items yielded.
     listed: u64,
-    ahead: Prefetch<T>,
+    /// The pages requested ahead.
+    ahead: Ahead<T>,
 }
 
 #[derive(Debug)]
@@ -179,7 +180,7 @@ impl Seen {
     }
 }
 
-impl<T: Send + 'static> Pages<T> {
+impl<T> Pages<T> {
     /// A listing of `settings` over `fetch`, whose items `id` tells apart.
     pub(crate) fn new(
         settings: Result<Settings, Error>,
@@ -192,7 +193,7 @@ impl<T: Send + 'static> Pages<T> {
             Err(error) => (Settings::default(), State::Invalid(error)),
         };
         Pages {
-            ahead: Prefetch::new(settings.prefetch),
+            ahead: VecDeque::new(),
             fetch,
             id,
             settings,
@@ -205,9 +206,7 @@ impl<T: Send + 'static> Pages<T> {
             listed: 0,
         }
     }
-}
 
-impl<T> Pages<T> {
     /// The number of items the server reported (`count` of the latest page), once
     /// a page has arrived.
     pub fn total(&self) -> Option<u64> {
@@ -270,10 +269,8 @@ impl<T> Pages<T> {
         self.count = Some(answer.count);
         self.largest = self.largest.max(raw);
         self.received = self.received.saturating_add(raw);
-        let max_items = self
-            .max_pages()
-            .unwrap_or(0)
-            .saturating_mul(self.page_size());
+        let max_pages = self.max_pages().unwrap_or(0);
+        let max_items = max_pages.saturating_mul(self.page_size());
         if self.received > max_items {
             return Err(self.runaway(page));
         }
@@ -285,12 +282,10 @@ impl<T> Pages<T> {
         let (seen, id) = (&mut self.seen, self.id);
         answer.items.retain(|item| seen.first(id(item)));
         self.duplicates += raw - answer.items.len() as u64;
-        if let Some(limit) = self.settings.limit {
-            let room = limit.saturating_sub(self.listed);
-            answer
-                .items
-                .truncate(usize::try_from(room).unwrap_or(usize::MAX));
-        }
+        let room = self.settings.limit.unwrap_or(u64::MAX) - self.listed;
+        answer
+            .items
+            .truncate(usize::try_from(room).unwrap_or(usize::MAX));
         self.listed += answer.items.len() as u64;
         self.state = match page.checked_add(1) {
             _ if Some(self.listed) == self.settings.limit => State::Ending,
@@ -300,17 +295,24 @@ impl<T> Pages<T> {
         Ok(answer)
     }
 
-    /// The end check: a listing from page 1 holds exactly `min(limit, count)` items.
-    fn end(&self) -> Result<(), Error> {
-        let count = self.count.unwrap_or(0);
+    /// The last page to keep in flight from `next`: as many pages as
+    /// `prefetch` allows (at most [`MAX_PREFETCH`]) and the limit can use, up
+    /// to `max_page` and within the contract's bound.
+    fn last_ahead(&self, next: u32, max_page: u32) -> u32 {
+        let room = self.settings.limit.unwrap_or(u64::MAX) - self.listed;
+        let depth = self.settings.prefetch.min(MAX_PREFETCH) as u64;
+        let pages = room.div_ceil(self.page_size()).min(depth);
+        let last = u32::try_from(u64::from(next) + pages - 1).unwrap_or(u32::MAX);
+        last.min(max_page).min(self.last_page().unwrap_or(next))
+    }
+
+    /// The end check: a listing from page 1 holds exactly `min(limit, count)`
+    /// items, or this is the error to yield.
+    fn end(&self) -> Option<Error> {
+        let (listed, count) = (self.listed, self.count.unwrap_or(0));
         let expected = self.settings.limit.map_or(count, |limit| limit.min(count));
-        match self.settings.page == 1 && self.listed != expected {
-            true => Err(Error::CountMismatch {
-                listed: self.listed,
-                count,
-            }),
-            false => Ok(()),
-        }
+        let mismatch = self.settings.page == 1 && listed != expected;
+        mismatch.then_some(Error::CountMismatch { listed, count })
     }
 }
 
@@ -321,25 +323,22 @@ impl<T: Send + 'static> Iterator for Pages<T> {
         let page = match std::mem::replace(&mut self.state, State::Finished) {
             State::Next(page) => page,
             State::Invalid(error) => return Some(Err(error)),
-            State::Ending => return self.end().err().map(Err),
+            State::Ending => return self.end().map(Err),
             stopped => {
                 self.state = stopped;
                 return None;
             }
         };
-        if self.last_page().is_some_and(|last| page > last) {
-            self.ahead.clear();
-            return Some(Err(self.runaway(page)));
-        }
-        let fetched = match self.ahead.take(page) {
-            Some(fetched) => fetched,
-            None => (self.fetch)(page),
+        let fetched = match self.last_page() {
+            Some(last) if page > last => Err(self.runaway(page)),
+            _ => prefetch::take(&mut self.ahead, page).unwrap_or_else(|| (self.fetch)(page)),
         };
         let result = fetched.map_err(|e| e.on_page(page));
         match result.and_then(|answer| self.receive(page, answer)) {
             Ok(answer) => {
                 if let State::Next(next) = self.state {
-                    self.prefetch(next, answer.max_page);
+                    let last = self.last_ahead(next, answer.max_page);
+                    prefetch::fill(&mut self.ahead, next, last, &self.fetch);
                 }
                 Some(Ok(answer))
             }
@@ -351,24 +350,6 @@ impl<T: Send + 'static> Iterator for Pages<T> {
                 Some(Err(error))
             }
         }
-    }
-}
-
-impl<T: Send + 'static> Pages<T> {
-    /// Keeps pages from `next` up to `max_page` in flight, as many as
-    /// `prefetch` allows, the limit can use and the contract's bound permits.
-    fn prefetch(&mut self, next: u32, max_page: u32) {
-        if self.settings.prefetch == 0 {
-            return;
-        }
-        let needed = self.settings.limit.map(|limit| {
-            let pages = (limit - self.listed).div_ceil(self.page_size());
-            u32::try_from(pages).unwrap_or(u32::MAX)
-        });
-        let last = max_page
-            .min(self.last_page().unwrap_or(next))
-            .min(needed.map_or(u32::MAX, |n| next.saturating_add(n - 1)));
-        self.ahead.fill(next, last, &self.fetch);
     }
 }
 

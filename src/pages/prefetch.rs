@@ -18,60 +18,38 @@ use crate::pages::{Fetch, Page};
 /// requests would only meet 429s.
 pub const MAX_PREFETCH: usize = 16;
 
-/// Where the outcome of a page requested ahead arrives.
-type Outcome<T> = Receiver<Result<Page<T>, Error>>;
+/// The pages requested ahead of a listing, in page order from the next one to
+/// read, each with where its outcome arrives.
+pub(crate) type Ahead<T> = VecDeque<(u32, Receiver<Result<Page<T>, Error>>)>;
 
-/// The pages requested ahead of a listing, in page order.
-pub(crate) struct Prefetch<T> {
-    depth: usize,
-    ahead: VecDeque<(u32, Outcome<T>)>,
+/// Requests the pages from `next` to `last` not yet in flight. The pages in
+/// flight always run from `next` on (the listing takes them in order), so the
+/// caller keeps them within its depth by its choice of `last`.
+pub(crate) fn fill<T: Send + 'static>(
+    ahead: &mut Ahead<T>,
+    next: u32,
+    last: u32,
+    fetch: &Fetch<T>,
+) {
+    let back = ahead.back().map(|(page, _)| *page);
+    for page in (next..=last).filter(|&page| Some(page) > back) {
+        let (reply, outcome) = mpsc::sync_channel(1);
+        let fetch = Fetch::clone(fetch);
+        let spawned = thread::Builder::new()
+            .name("partoo-prefetch".to_owned())
+            .spawn(move || reply.send(fetch(page)));
+        // Without a thread, the page is fetched in order when reached.
+        let Ok(_) = spawned else { return };
+        ahead.push_back((page, outcome));
+    }
 }
 
-impl<T: Send + 'static> Prefetch<T> {
-    /// Up to `depth` pages in flight, capped at [`MAX_PREFETCH`].
-    pub(crate) fn new(depth: usize) -> Self {
-        Prefetch {
-            depth: depth.min(MAX_PREFETCH),
-            ahead: VecDeque::new(),
-        }
-    }
-
-    /// Requests the pages from `next` to `last` not yet in flight, while there is room.
-    pub(crate) fn fill(&mut self, next: u32, last: u32, fetch: &Fetch<T>) {
-        let mut page = self
-            .ahead
-            .back()
-            .map_or(next, |(page, _)| page.saturating_add(1));
-        while page <= last && self.ahead.len() < self.depth {
-            let (reply, outcome) = mpsc::sync_channel(1);
-            let fetch = Fetch::clone(fetch);
-            let spawned = thread::Builder::new()
-                .name("partoo-prefetch".to_owned())
-                .spawn(move || reply.send(fetch(page)));
-            if spawned.is_err() {
-                // Without a thread, the page is fetched in order when reached.
-                return;
-            }
-            self.ahead.push_back((page, outcome));
-            page = match page.checked_add(1) {
-                Some(after) => after,
-                None => return,
-            };
-        }
-    }
-
-    /// The outcome of `page` if it was requested ahead, waiting for it; `None`
-    /// when it was not, or its thread died without an answer: the listing then
-    /// fetches it itself.
-    pub(crate) fn take(&mut self, page: u32) -> Option<Result<Page<T>, Error>> {
-        match self.ahead.front() {
-            Some((ahead, _)) if *ahead == page => self.ahead.pop_front()?.1.recv().ok(),
-            _ => None,
-        }
-    }
-
-    /// Forgets every page in flight.
-    pub(crate) fn clear(&mut self) {
-        self.ahead.clear();
+/// The outcome of `page` if it was requested ahead, waiting for it; `None`
+/// when it was not, or its thread died without an answer: the listing then
+/// fetches it itself.
+pub(crate) fn take<T>(ahead: &mut Ahead<T>, page: u32) -> Option<Result<Page<T>, Error>> {
+    match ahead.front() {
+        Some((ahead_page, _)) if *ahead_page == page => ahead.pop_front()?.1.recv().ok(),
+        _ => None,
     }
 }

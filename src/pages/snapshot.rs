@@ -49,9 +49,8 @@ fn one_pass<T: Send + 'static>(
     let (mut items, mut first, mut requested) = (Vec::new(), None, 0);
     while let Some(received) = pages.next() {
         let received = match received {
-            Ok(received) => received,
             Err(Error::CountMismatch { .. }) => return Ok(None),
-            Err(error) => return Err(error),
+            received => received?,
         };
         requested += 1;
         log::debug!("snapshot: page {} of {}", received.page, received.max_page);
@@ -62,8 +61,8 @@ fn one_pass<T: Send + 'static>(
                 limit: max_items,
             });
         }
-        let (count, max_page) = *first.get_or_insert((received.count, received.max_page));
-        if (received.count, received.max_page) != (count, max_page) || pages.duplicates() > 0 {
+        let shape = (received.count, received.max_page);
+        if *first.get_or_insert(shape) != shape || pages.duplicates() > 0 {
             return Ok(None);
         }
         items.extend(received.items);

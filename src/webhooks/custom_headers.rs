@@ -47,17 +47,6 @@ impl PartialEq for CustomHeaders {
 
 impl Eq for CustomHeaders {}
 
-impl CustomHeaders {
-    /// The headers, names in lowercase, sorted by name (stably: a repeated
-    /// name's values stay in their order).
-    fn by_name(&self) -> Vec<(String, &str)> {
-        let lower = |(name, value): (&str, _)| (name.to_ascii_lowercase(), value);
-        let mut sorted: Vec<_> = self.iter().map(lower).collect();
-        sorted.sort_by(|(a, _), (b, _)| a.cmp(b));
-        sorted
-    }
-}
-
 impl fmt::Debug for CustomHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
@@ -116,25 +105,16 @@ impl CustomHeaders {
     /// case), which is returned. Does not validate: see [`validate`](Self::validate).
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
         let (name, value) = (name.into(), value.into());
-        match self
-            .0
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            Some((_, old)) => Some(std::mem::replace(old, value)),
-            None => {
-                self.0.push((name, value));
-                None
-            }
+        if let Some(i) = self.position(&name) {
+            return Some(std::mem::replace(&mut self.0[i].1, value));
         }
+        self.0.push((name, value));
+        None
     }
 
     /// The value of a header, its name compared without regard to ASCII case.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.position(name).map(|i| self.0[i].1.as_str())
     }
 
     /// The headers as `(name, value)`, in order.
@@ -164,64 +144,70 @@ impl CustomHeaders {
     /// # Errors
     /// The [`CustomHeaderError`] naming the rule and the header.
     pub fn validate(&self) -> Result<(), CustomHeaderError> {
-        let count = self.0.len();
-        if count > Self::MAX_HEADERS {
-            let message = format!(
-                "{count} custom headers, at most {} allowed",
-                Self::MAX_HEADERS
-            );
-            return Err(CustomHeaderError {
-                name: None,
-                message,
-            });
+        let (count, max) = (self.0.len(), Self::MAX_HEADERS);
+        if count > max {
+            let message = format!("{count} custom headers, at most {max} allowed");
+            // No header to name: the set as a whole breaks the rule.
+            let name = None;
+            return Err(CustomHeaderError { name, message });
         }
         for (i, (name, value)) in self.0.iter().enumerate() {
-            let twice = self.0[..i]
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(name));
-            let broken = match twice {
-                true => Some("custom header {name} is given twice".to_owned()),
-                false => rule_broken(name, value),
-            };
-            if let Some(rule) = broken {
-                let message = rule.replace("{name}", &format!("\"{}\"", escape(name)));
-                return Err(CustomHeaderError {
-                    name: Some(name.clone()),
-                    message,
-                });
+            // A name given twice: the first header of that name is an earlier one.
+            let twice = self.position(name) != Some(i);
+            if let Some(message) = rule_broken(name, value, twice) {
+                let name = Some(name.clone());
+                return Err(CustomHeaderError { name, message });
             }
         }
         Ok(())
     }
+
+    /// Where the header named `name` (in any case) first is.
+    fn position(&self, name: &str) -> Option<usize> {
+        self.iter().position(|(n, _)| n.eq_ignore_ascii_case(name))
+    }
+
+    /// The headers, names in lowercase, sorted by name (stably: a repeated
+    /// name's values stay in their order): what `==` compares.
+    fn by_name(&self) -> Vec<(String, &str)> {
+        let lower = |(name, value): (&str, _)| (name.to_ascii_lowercase(), value);
+        let mut sorted: Vec<_> = self.iter().map(lower).collect();
+        sorted.sort_by(|(a, _), (b, _)| a.cmp(b));
+        sorted
+    }
 }
 
-/// The rule a header breaks, if any, with `{name}` where its name goes.
-fn rule_broken(name: &str, value: &str) -> Option<String> {
+/// The rule a header breaks, if any, as `Display` says it: the name escaped,
+/// never the value. `twice` when an earlier header has the same name.
+fn rule_broken(name: &str, value: &str, twice: bool) -> Option<String> {
     use CustomHeaders as H;
+    let quoted = format!("\"{}\"", escape(name));
     let lower = name.to_ascii_lowercase();
     let (chars, value_chars) = (name.chars().count(), value.chars().count());
     let (max_name, max_value) = (H::MAX_NAME_CHARS, H::MAX_VALUE_CHARS);
     let forbidden = name.chars().find(|&c| H::FORBIDDEN_NAME_CHARS.contains(c));
     // RFC 9110's `tchar`: what an HTTP header name may hold.
     let not_tchar = |c: char| !c.is_ascii_alphanumeric() && !"!#$%&'*+-.^_`|~".contains(c);
-    Some(if !lower.starts_with("x-") {
-        "custom header {name} must start with \"X-\"".to_owned()
+    Some(if twice {
+        format!("custom header {quoted} is given twice")
+    } else if !lower.starts_with("x-") {
+        format!("custom header {quoted} must start with \"X-\"")
     } else if lower.starts_with("x-partoo") {
-        "custom header {name} uses the reserved prefix \"X-Partoo\"".to_owned()
+        format!("custom header {quoted} uses the reserved prefix \"X-Partoo\"")
     } else if chars > max_name {
-        format!("custom header name {{name}} has {chars} characters, at most {max_name} allowed")
+        format!("custom header name {quoted} has {chars} characters, at most {max_name} allowed")
     } else if let Some(c) = forbidden {
-        format!("custom header name {{name}} contains the forbidden character '{c}'")
+        format!("custom header name {quoted} contains the forbidden character '{c}'")
     } else if let Some(c) = name.chars().find(|&c| not_tchar(c)) {
         format!(
-            "custom header name {{name}} contains '{}', which HTTP does not allow in a \
+            "custom header name {quoted} contains '{}', which HTTP does not allow in a \
              header name (only letters, digits and !#$%&'*+-.^_`|~)",
             escape(c.encode_utf8(&mut [0; 4]))
         )
     } else if value.chars().any(char::is_control) {
-        "the value of custom header {name} contains a control character".to_owned()
+        format!("the value of custom header {quoted} contains a control character")
     } else if value_chars > max_value {
-        format!("the value of custom header {{name}} has {value_chars} characters, at most {max_value} allowed")
+        format!("the value of custom header {quoted} has {value_chars} characters, at most {max_value} allowed")
     } else {
         return None;
     })

@@ -41,8 +41,7 @@ impl Client {
             settings: Settings {
                 page: 1,
                 per_page: ListWebhooks::MAX_PER_PAGE,
-                limit: None,
-                prefetch: 0,
+                ..Settings::default()
             },
             max_passes: 3,
             max_items: 100_000,
@@ -191,15 +190,13 @@ impl ListWebhooks {
     pub fn send(&self) -> Result<Page<WebhookItem>, Error> {
         let page = self.settings.page;
         self.check()?;
-        let fetched = self.client.call(Method::GET, &self.target(page), None);
-        fetched.map_err(|error| error.on_page(page))
+        self.get_page(page).map_err(|error| error.on_page(page))
     }
 
     /// Every page, lazily. See [`Pages`] for exactly when it stops.
     pub fn pages(self) -> Pages<WebhookItem> {
         let settings = self.check().map(|()| self.settings.clone());
-        let fetch: Fetch<WebhookItem> =
-            Arc::new(move |page| self.client.call(Method::GET, &self.target(page), None));
+        let fetch: Fetch<WebhookItem> = Arc::new(move |page| self.get_page(page));
         Pages::new(settings, fetch, |webhook| webhook.id)
     }
 
@@ -209,25 +206,21 @@ impl ListWebhooks {
     }
 
     fn check(&self) -> Result<(), Error> {
+        let max = Self::MAX_PER_PAGE;
         let (name, reason) = match (self.settings.per_page, self.settings.page) {
             (1..=Self::MAX_PER_PAGE, 1..) => return Ok(()),
             (1..=Self::MAX_PER_PAGE, _) => ("page", "expected 1 or more".to_owned()),
-            _ => (
-                "per_page",
-                format!("expected between 1 and {}", Self::MAX_PER_PAGE),
-            ),
+            _ => ("per_page", format!("expected between 1 and {max}")),
         };
         Err(Error::InvalidSetting { name, reason })
     }
 
-    /// The path and query of `page`.
-    fn target(&self, page: u32) -> String {
-        let per_page = self.settings.per_page;
-        let org_id = self.org_id.map(|id| format!("&org_id={id}"));
-        format!(
-            "/webhooks?per_page={per_page}&page={page}{}",
-            org_id.unwrap_or_default()
-        )
+    /// Requests `page`, with the parameters set so far.
+    fn get_page(&self, page: u32) -> Result<Page<WebhookItem>, Error> {
+        let (per_page, org_id) = (self.settings.per_page, self.org_id);
+        let org_id = org_id.map(|id| format!("&org_id={id}")).unwrap_or_default();
+        let target = format!("/webhooks?per_page={per_page}&page={page}{org_id}");
+        self.client.call(Method::GET, &target, None)
     }
 }
 

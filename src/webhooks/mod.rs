@@ -126,39 +126,30 @@ open_enum! {
 /// A URL as `Debug` shows it: every query value as `***` (names kept) and
 /// credentials as `***@`, which is where secrets of a webhook URL usually are.
 pub(crate) fn masked(url: &str) -> String {
-    let (url, fragment) = url
-        .split_once('#')
-        .map_or((url, None), |(u, f)| (u, Some(f)));
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let start = base.find("://").map_or(0, |i| i + 3);
-    let end = base[start..].find('/').map_or(base.len(), |i| start + i);
-    let mut shown = match base[start..end].rfind('@') {
-        Some(at) => format!("{}***{}", &base[..start], &base[start + at..]),
-        None => base.to_owned(),
+    let fragment = url.find('#').unwrap_or(url.len());
+    let query = url[..fragment].find('?').unwrap_or(fragment);
+    let start = url[..query].find("://").map_or(0, |i| i + 3);
+    let end = url[start..query].find('/').map_or(query, |i| start + i);
+    let mut shown = match url[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..query]),
+        None => url[..query].to_owned(),
     };
-    if let Some(query) = query {
-        let values = query.split('&').map(|p| {
-            p.split_once('=')
-                .map_or("***".into(), |(n, _)| format!("{n}=***"))
+    // `None` without a `?`: `query` is then `fragment`.
+    if let Some(pairs) = url.get(query + 1..fragment) {
+        let masked = pairs.split('&').map(|pair| match pair.split_once('=') {
+            Some((name, _)) => format!("{name}=***"),
+            None => "***".to_owned(),
         });
-        shown = format!("{shown}?{}", values.collect::<Vec<_>>().join("&"));
+        shown = format!("{shown}?{}", masked.collect::<Vec<_>>().join("&"));
     }
-    match fragment {
-        Some(fragment) => format!("{shown}#{fragment}"),
-        None => shown,
-    }
+    shown + &url[fragment..]
 }
 
 /// Whether `url` is `https://` and something after it: Partoo calls HTTPS
 /// URLs only.
 pub(crate) fn is_https(url: &str) -> bool {
-    let scheme = "https://";
-    url.len() > scheme.len()
-        && url
-            .get(..scheme.len())
-            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+    let (scheme, rest) = url.split_at_checked(8).unwrap_or_default();
+    scheme.eq_ignore_ascii_case("https://") && !rest.is_empty()
 }
 
 #[cfg(test)]
