@@ -166,6 +166,7 @@ struct Seen {
 
 impl Seen {
     /// Whether `id` comes for the first time; it is kept either way.
+    #[inline]
     fn first(&mut self, id: u64) -> bool {
         match self.ascending.last() {
             // Above every ascending id, and so above every other one.
