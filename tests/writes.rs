@@ -297,6 +297,43 @@ fn an_update_whose_answer_is_lost_is_never_sent_again() {
 }
 
 #[test]
+fn an_update_is_never_sent_again_after_any_failure_that_may_have_applied_it() {
+    for fault in [
+        Fault::AppliedThen500,
+        Fault::AppliedThenHangUp,
+        Fault::AppliedThenStall,
+        Fault::ServerError,
+    ] {
+        let fake = FakePartoo::start(KEY);
+        fake.insert(7, "lead_received", LEADS, None);
+        fake.fail_write(1, fault);
+        let sleeps = Sleeps::default();
+        let client = fake_builder(&fake, &sleeps)
+            .timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+
+        let error = client
+            .update_webhook(1, WebhookUpdate::new("https://crm.example.com/v2"))
+            .send()
+            .unwrap_err();
+
+        assert!(error.is_retryable(), "{fault:?}: {error:?}");
+        assert_eq!(fake.lines(), ["PUT /v2/webhooks/1"], "{fault:?}");
+        assert!(sleeps.delays().is_empty(), "{fault:?}");
+        let url = match fault {
+            Fault::ServerError => LEADS,
+            _ => "https://crm.example.com/v2",
+        };
+        assert_eq!(
+            fake.hooks()[0].url,
+            url,
+            "{fault:?}: reading the account tells"
+        );
+    }
+}
+
+#[test]
 fn a_write_whose_connection_was_refused_is_retried() {
     let fake = FakePartoo::start(KEY);
     fake.refuse();
