@@ -9,11 +9,11 @@ mod https;
 
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
 mod with_tls {
-    use std::path::PathBuf;
     use std::process::Command;
 
     use crate::common::cli::{cli, jsonl_ids, run};
     use crate::common::page;
+    use crate::common::temp::TempFile;
     use crate::https::{HttpsServer, Pki};
 
     /// A server of one page holding webhooks 1 and 2, with its CA.
@@ -43,7 +43,7 @@ mod with_tls {
         let (pki, server) = server();
         let ca = TempFile::new("ca-file", pki.ca_pem());
 
-        let run = run(&mut list(&server, &["--ca-file", ca.path()]));
+        let run = run(&mut list(&server, &["--ca-file", ca.arg()]));
 
         assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
         assert_eq!(jsonl_ids(&run.stdout), [1, 2]);
@@ -55,7 +55,7 @@ mod with_tls {
         let (pki, server) = server();
         let ca = TempFile::new("ssl-cert-file", pki.ca_pem());
 
-        let run = run(list(&server, &[]).env("SSL_CERT_FILE", ca.path()));
+        let run = run(list(&server, &[]).env("SSL_CERT_FILE", ca.arg()));
 
         assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
         assert_eq!(jsonl_ids(&run.stdout), [1, 2]);
@@ -68,7 +68,7 @@ mod with_tls {
         let ca = TempFile::new("wins-ca", pki.ca_pem());
         let other = TempFile::new("wins-other", Pki::new().ca_pem());
 
-        let run = run(list(&server, &["--ca-file", ca.path()]).env("SSL_CERT_FILE", other.path()));
+        let run = run(list(&server, &["--ca-file", ca.arg()]).env("SSL_CERT_FILE", other.arg()));
 
         assert_eq!((run.status, run.stderr.as_str()), (0, ""), "{run:#?}");
         assert_eq!(server.requests().len(), 1);
@@ -98,8 +98,9 @@ mod with_tls {
     #[test]
     fn cli_unreadable_ca_file_exits_2_before_connecting() {
         let (_pki, server) = server();
-        let missing = temp_path("missing-ca");
-        let missing = missing.to_str().unwrap();
+        // Written, then removed: a path that is certainly not there.
+        let missing = TempFile::new("missing-ca", "").arg().to_owned();
+        let missing = missing.as_str();
 
         let by_flag = run(&mut list(&server, &["--ca-file", missing]));
         let by_env = run(list(&server, &[]).env("SSL_CERT_FILE", missing));
@@ -126,7 +127,7 @@ mod with_tls {
         let (_pki, server) = server();
         let empty = TempFile::new("empty-ca", "no certificate here\n");
 
-        let run = run(&mut list(&server, &["--ca-file", empty.path()]));
+        let run = run(&mut list(&server, &["--ca-file", empty.arg()]));
 
         assert_eq!(run.status, 2);
         assert_eq!(
@@ -134,35 +135,9 @@ mod with_tls {
             format!(
                 "partoo-webhooks: cannot use the CA file {}: it holds no certificate: \
                  expected PEM sections `-----BEGIN CERTIFICATE-----`\n",
-                empty.path()
+                empty.arg()
             )
         );
         assert_eq!(server.connections(), 0);
-    }
-
-    /// A path in the temporary directory, named after the test process.
-    fn temp_path(name: &str) -> PathBuf {
-        std::env::temp_dir().join(format!("partoo-tls-{}-{name}", std::process::id()))
-    }
-
-    /// A file removed when the test ends.
-    struct TempFile(PathBuf);
-
-    impl TempFile {
-        fn new(name: &str, contents: &str) -> TempFile {
-            let path = temp_path(name);
-            std::fs::write(&path, contents).unwrap();
-            TempFile(path)
-        }
-
-        fn path(&self) -> &str {
-            self.0.to_str().unwrap()
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
     }
 }
