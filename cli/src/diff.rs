@@ -89,19 +89,9 @@ struct DesiredFile {
 
 /// The whole file, refused when larger than [`FILE_LIMIT`]: never cut.
 fn read_limited(source: io::Result<impl Read>, from: &str) -> Result<String, String> {
-    let cannot_read =
-        |e: &dyn std::fmt::Display| format!("cannot read the desired-state file{from}: {e}");
-    let mut bytes = Vec::new();
-    source
-        .and_then(|source| source.take(FILE_LIMIT + 1).read_to_end(&mut bytes))
-        .map_err(|e| cannot_read(&e))?;
-    if bytes.len() as u64 > FILE_LIMIT {
-        return Err(format!(
-            "the desired-state file{from} is larger than {} MiB",
-            FILE_LIMIT >> 20
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| cannot_read(&e))
+    let what = format!("the desired-state file{from}");
+    let bytes = crate::read_limited(source, FILE_LIMIT, &what, "")?;
+    String::from_utf8(bytes).map_err(|e| format!("cannot read {what}: {e}"))
 }
 
 /// A variable that cannot be used, and why: `is not set`, `is empty`.

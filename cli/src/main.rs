@@ -367,17 +367,27 @@ fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>
         }
         (None, _) => return Ok(None),
     };
-    let mut pem = Vec::new();
-    File::open(&path)
-        .and_then(|file| file.take(CA_FILE_LIMIT + 1).read_to_end(&mut pem))
-        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
-    if pem.len() as u64 > CA_FILE_LIMIT {
-        return Err(Failure::Config(format!(
-            "{source} is larger than {} MiB; a CA bundle is a few hundred KiB",
-            CA_FILE_LIMIT >> 20
-        )));
+    let hint = "; a CA bundle is a few hundred KiB";
+    let pem = read_limited(File::open(&path), CA_FILE_LIMIT, &source, hint);
+    Ok(Some((pem.map_err(Failure::Config)?, source)))
+}
+
+/// Reads `source` whole, or refuses it when larger than `limit` (whole MiB),
+/// adding `hint` to the refusal: never cut. Each message names `source`.
+fn read_limited(
+    reader: io::Result<impl Read>,
+    limit: u64,
+    source: &str,
+    hint: &str,
+) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    reader
+        .and_then(|reader| reader.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read {source}: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{source} is larger than {} MiB{hint}", limit >> 20));
     }
-    Ok(Some((pem, source)))
+    Ok(bytes)
 }
 
 /// What the tool makes of an error of the library: the one place that

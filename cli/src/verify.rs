@@ -2,12 +2,12 @@
 //! would, with its own options: which key, the signature, where the body is.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use partoo_webhooks::delivery::{DeliveryError, SignatureError, Verifier};
 
-use crate::Failure;
+use crate::{read_limited, Failure};
 
 /// The summary line of `verify`'s help.
 pub const ABOUT: &str = "Check that a delivery's body carries Partoo's signature.";
@@ -101,51 +101,22 @@ pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
 
 fn key_file(path: &Path) -> Result<Verifier, Failure> {
     let source = format!("the public key file {}", path.display());
-    let bytes = read_limited(
-        File::open(path),
-        KEY_FILE_LIMIT,
-        &source,
-        "a key is 120 bytes",
-    )?;
+    let hint = "; a key is 120 bytes";
+    let bytes = read_limited(File::open(path), KEY_FILE_LIMIT, &source, hint);
+    let bytes = bytes.map_err(Failure::Config)?;
     let pem = String::from_utf8(bytes)
         .map_err(|_| Failure::Config(format!("{source} is not text: expected a PEM file")))?;
     Verifier::from_pem(&pem).map_err(|e| Failure::Config(format!("cannot use {source}: {e}")))
 }
 
 fn read_body(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
-    match path {
-        Some(path) => read_limited(
-            File::open(path),
-            BODY_LIMIT,
-            &format!("the body file {}", path.display()),
-            "a delivery is a few KiB",
-        ),
-        None => read_limited(
-            Ok(io::stdin().lock()),
-            BODY_LIMIT,
-            "standard input",
-            "a delivery is a few KiB",
-        ),
-    }
-}
-
-/// Reads `source` whole, or refuses it when larger than `limit` (whole MiB),
-/// saying `what_fits`: never cut.
-fn read_limited(
-    reader: io::Result<impl Read>,
-    limit: u64,
-    source: &str,
-    what_fits: &str,
-) -> Result<Vec<u8>, Failure> {
-    let mut bytes = Vec::new();
-    reader
-        .and_then(|reader| reader.take(limit + 1).read_to_end(&mut bytes))
-        .map_err(|e| Failure::Config(format!("cannot read {source}: {e}")))?;
-    if bytes.len() as u64 > limit {
-        return Err(Failure::Config(format!(
-            "{source} is larger than {} MiB; {what_fits}",
-            limit >> 20
-        )));
-    }
-    Ok(bytes)
+    let hint = "; a delivery is a few KiB";
+    let body = match path {
+        Some(path) => {
+            let source = format!("the body file {}", path.display());
+            read_limited(File::open(path), BODY_LIMIT, &source, hint)
+        }
+        None => read_limited(Ok(io::stdin().lock()), BODY_LIMIT, "standard input", hint),
+    };
+    body.map_err(Failure::Config)
 }
