@@ -62,11 +62,13 @@ impl Log for Logger {
     }
 
     fn log(&self, record: &Record<'_>) {
-        if !self.enabled(record.metadata()) {
+        let verbose = self.verbose.load(Ordering::Relaxed);
+        // Without -v, only a snapshot's progress reads the records.
+        if !self.enabled(record.metadata()) || !verbose && self.snapshot().is_none() {
             return;
         }
         let message = record.args().to_string();
-        if self.verbose.load(Ordering::Relaxed) {
+        if verbose {
             let masked: Vec<String> = message.split(' ').map(mask_path).collect();
             let text = escape(&mask_secrets(&masked.join(" "))).into_owned();
             term::line(&format!("{} {text}", term::prefix(false)));
