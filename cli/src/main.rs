@@ -333,11 +333,15 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
     if let Some(retries) = connection.retries {
         builder = builder.max_retries(retries);
     }
-    builder.build().map_err(|error| match known(&error) {
-        Known::ApiKey(reason) => {
+    builder.build().map_err(|error| match &error {
+        Error::InvalidApiKey { reason, .. } => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
         }
-        Known::RootCerts(reason) => {
+        Error::InvalidSetting {
+            name: "root certificates",
+            reason,
+            ..
+        } => {
             let source = ca_bundle
                 .as_ref()
                 .map_or("the CA file", |(_, source)| source);
@@ -390,55 +394,15 @@ fn read_limited(
     Ok(bytes)
 }
 
-/// What the tool makes of an error of the library: the one place that
-/// names its variants. The rest reads this, `status()` and `Display`.
-enum Known<'a> {
-    /// The key cannot be sent, and why (never the key).
-    ApiKey(&'a str),
-    /// The CA certificates given cannot be used, and why.
-    RootCerts(&'a str),
-    /// A parameter of the listing is out of range: its name (`per_page`)
-    /// and what it accepts.
-    Parameter(&'a str, &'a str),
-    /// A whole listing ended with `listed` webhooks for a `count`.
-    CountMismatch {
-        listed: u64,
-        count: u64,
-    },
-    NoConsistentSnapshot,
-    TooManyItems,
-    Certificate,
-    Other,
-}
-
-fn known(error: &Error) -> Known<'_> {
-    match error {
-        Error::InvalidApiKey { reason, .. } => Known::ApiKey(reason),
-        Error::InvalidSetting {
-            name: "root certificates",
-            reason,
-            ..
-        } => Known::RootCerts(reason),
-        Error::InvalidSetting { name, reason, .. } => Known::Parameter(name, reason),
-        &Error::CountMismatch { listed, count, .. } => Known::CountMismatch { listed, count },
-        Error::NoConsistentSnapshot { .. } => Known::NoConsistentSnapshot,
-        Error::TooManyItems { .. } => Known::TooManyItems,
-        Error::Connection { .. } if with_causes(error).contains("certificate") => {
-            Known::Certificate
-        }
-        _ => Known::Other,
-    }
-}
-
 /// What the tool says of a failed request (a listing's or a write's), with
 /// what to do when it knows.
 fn listing_failure(error: Error, key_source: &str) -> Failure {
-    let fix = match (known(&error), error.status()) {
-        (Known::Parameter(name, expected), _) => {
+    let fix = match (&error, error.status()) {
+        (Error::InvalidSetting { name, reason, .. }, _) => {
             let flag = name.replace('_', "-");
-            return usage(format!("invalid --{flag}: {expected}"));
+            return usage(format!("invalid --{flag}: {reason}"));
         }
-        (Known::CountMismatch { listed, count }, _) => {
+        (&Error::CountMismatch { listed, count, .. }, _) => {
             // The library's advice names its API; this is the command's.
             let what = match listed < count {
                 true => format!("incomplete listing: {listed} of {count} webhooks were listed"),
@@ -456,16 +420,18 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
         (_, Some(429)) => "; Partoo allows 300 requests per minute per organization: \
                            try again later (a listing: with a lower --prefetch)"
             .to_owned(),
-        (Known::NoConsistentSnapshot, _) => {
+        (Error::NoConsistentSnapshot { .. }, _) => {
             "; try again when the webhooks are not being changed".to_owned()
         }
-        (Known::TooManyItems, _) => {
+        (Error::TooManyItems { .. }, _) => {
             "; if the account really holds that many, raise the limit with --max-webhooks N"
                 .to_owned()
         }
-        (Known::Certificate, _) => "; if a TLS-inspecting proxy or a private CA signs it, \
-                                    pass that CA's certificate with --ca-file or SSL_CERT_FILE"
-            .to_owned(),
+        (Error::Connection { .. }, _) if with_causes(&error).contains("certificate") => {
+            "; if a TLS-inspecting proxy or a private CA signs it, \
+             pass that CA's certificate with --ca-file or SSL_CERT_FILE"
+                .to_owned()
+        }
         _ => String::new(),
     };
     Failure::Failed(format!("{}{fix}", with_causes(&error)))
