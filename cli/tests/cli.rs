@@ -559,9 +559,11 @@ fn environment_variables_that_are_not_utf8_exit_2_before_any_request() {
     let mock = any_request(&server);
     let not_utf8 = OsStr::from_bytes(b"\xff\xfe");
     let key = run(list(&server, &[]).env("PARTOO_API_KEY", not_utf8));
-    // Were the variable ignored, the production API would be tried: briefly.
+    // Were the variable ignored, the production API would be tried: briefly,
+    // and through a proxy on a closed loopback port, so never off the machine.
     let url = run(cli()
         .args(["list", "--retries", "0", "--timeout", "0.001"])
+        .env("ALL_PROXY", "http://127.0.0.1:1")
         .env("PARTOO_BASE_URL", not_utf8));
 
     assert_eq!(key.status, 2, "{key:#?}");
