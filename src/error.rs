@@ -40,7 +40,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// A setting or a request parameter cannot be used (the user agent, the
-    /// root certificates, `per_page`, `page`); nothing was sent.
+    /// root certificates, `per_page`, `page`, a write's `url` or
+    /// `custom_headers`, [`Apply`](crate::plan::Apply)'s `org_id`); nothing
+    /// was sent.
     #[non_exhaustive]
     InvalidSetting {
         /// The setting, e.g. `per_page`.

@@ -246,11 +246,14 @@
 //! - `pages/`: [`Page`], the iterators [`Pages`] and [`Items`] over a
 //!   page-fetching function with the listing contract, prefetching, and
 //!   snapshots.
-//! - `webhooks.rs`: [`WebhookItem`], [`EventType`] and [`ListWebhooks`];
-//!   `custom_headers.rs`: [`CustomHeaders`] and Partoo's rules for them;
-//!   `open_enum.rs`: [`UnknownValue`], the one shape of every enumeration of
+//! - `webhooks/`: [`WebhookItem`] and [`EventType`] (`mod.rs`),
+//!   [`CustomHeaders`] and Partoo's rules for them (`custom_headers.rs`),
+//!   `GET /webhooks` as [`ListWebhooks`] (`list.rs`), and get one, create,
+//!   update, try out as [`WebhookRequest`]s (`write.rs`).
+//! - `open_enum.rs`: [`UnknownValue`], the one shape of every enumeration of
 //!   Partoo's that may grow.
-//! - [`plan`]: [`DesiredState`] (`desired.rs`) and [`Plan`].
+//! - [`plan`]: [`DesiredState`] (`desired.rs`), [`Plan`] (`mod.rs`) and
+//!   [`plan::Apply`] (`apply.rs`).
 //! - [`delivery`]: receiving webhooks (signatures, the envelope, payloads).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
