@@ -23,6 +23,21 @@ fn client(fake: &FakePartoo) -> (Client, Sleeps) {
     (client, sleeps)
 }
 
+/// The failures after which a write may have been applied: never resent.
+const MAY_HAVE_APPLIED: [Fault; 4] = [
+    Fault::AppliedThen500,
+    Fault::AppliedThenHangUp,
+    Fault::AppliedThenStall,
+    Fault::ServerError,
+];
+
+/// A client whose attempts time out after 300 ms, for the stalled writes.
+fn impatient(fake: &FakePartoo) -> (Client, Sleeps) {
+    let sleeps = Sleeps::default();
+    let builder = fake_builder(fake, &sleeps).timeout(Duration::from_millis(300));
+    (builder.build().expect("test client"), sleeps)
+}
+
 fn leads() -> NewWebhook {
     NewWebhook::new(EventType::LeadReceived, LEADS)
 }
@@ -248,19 +263,10 @@ fn a_429_asking_for_longer_than_allowed_is_returned_at_once() {
 
 #[test]
 fn a_create_whose_answer_is_lost_is_never_sent_again() {
-    for fault in [
-        Fault::AppliedThen500,
-        Fault::AppliedThenHangUp,
-        Fault::AppliedThenStall,
-        Fault::ServerError,
-    ] {
+    for fault in MAY_HAVE_APPLIED {
         let fake = FakePartoo::start(KEY);
         fake.fail_write(1, fault);
-        let sleeps = Sleeps::default();
-        let client = fake_builder(&fake, &sleeps)
-            .timeout(Duration::from_millis(300))
-            .build()
-            .unwrap();
+        let (client, sleeps) = impatient(&fake);
 
         let error = client
             .create_webhooks(vec![leads()])
@@ -298,20 +304,11 @@ fn an_update_whose_answer_is_lost_is_never_sent_again() {
 
 #[test]
 fn an_update_is_never_sent_again_after_any_failure_that_may_have_applied_it() {
-    for fault in [
-        Fault::AppliedThen500,
-        Fault::AppliedThenHangUp,
-        Fault::AppliedThenStall,
-        Fault::ServerError,
-    ] {
+    for fault in MAY_HAVE_APPLIED {
         let fake = FakePartoo::start(KEY);
         fake.insert(7, "lead_received", LEADS, None);
         fake.fail_write(1, fault);
-        let sleeps = Sleeps::default();
-        let client = fake_builder(&fake, &sleeps)
-            .timeout(Duration::from_millis(300))
-            .build()
-            .unwrap();
+        let (client, sleeps) = impatient(&fake);
 
         let error = client
             .update_webhook(1, WebhookUpdate::new("https://crm.example.com/v2"))
