@@ -35,6 +35,8 @@ struct Shared {
     arrivals: Mutex<Vec<(u32, Instant)>>,
     /// When each answer from `first` was given, with its page.
     firsts_given: Mutex<Vec<(u32, Instant)>>,
+    /// How many requests must have arrived before an answer from `first` is given.
+    firsts_after: usize,
     /// Requests received and not yet answered: now, and the most at once.
     in_flight: Mutex<(usize, usize)>,
     /// How long every answer waits (after the gate) before it is given.
@@ -50,29 +52,32 @@ pub struct GateServer {
 
 impl GateServer {
     pub fn start(responses: HashMap<u32, Value>, held: &[u32]) -> GateServer {
-        Self::start_with_first(responses, HashMap::new(), held)
+        Self::start_with_first(responses, HashMap::new(), 0, held)
     }
 
     /// Like [`start`](Self::start), answering the first request of each page
-    /// in `first` with its bytes.
+    /// in `first` with its bytes, once `after` requests have arrived (so that
+    /// a client has sent them all before it reads any of these answers).
     pub fn start_with_first(
         responses: HashMap<u32, Value>,
         first: HashMap<u32, Vec<u8>>,
+        after: usize,
         held: &[u32],
     ) -> GateServer {
-        Self::serve(responses, first, held, Duration::ZERO)
+        Self::serve(responses, first, after, held, Duration::ZERO)
     }
 
     /// Like [`start`](Self::start), holding no page but giving every answer
     /// `delay` after its request arrived: requests made concurrently are then
     /// in flight at once, which [`max_in_flight`](Self::max_in_flight) sees.
     pub fn start_with_delay(responses: HashMap<u32, Value>, delay: Duration) -> GateServer {
-        Self::serve(responses, HashMap::new(), &[], delay)
+        Self::serve(responses, HashMap::new(), 0, &[], delay)
     }
 
     fn serve(
         responses: HashMap<u32, Value>,
         first: HashMap<u32, Vec<u8>>,
+        firsts_after: usize,
         held: &[u32],
         delay: Duration,
     ) -> GateServer {
@@ -80,6 +85,7 @@ impl GateServer {
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             first: Mutex::new(first),
+            firsts_after,
             delay,
             ..Shared::default()
         });
@@ -110,17 +116,7 @@ impl GateServer {
     /// Waits until `n` requests have arrived (at most a few seconds) and
     /// returns the pages requested, sorted.
     pub fn wait_for_requests(&self, n: usize) -> Vec<u32> {
-        let deadline = Instant::now() + PATIENCE;
-        let mut pages = self.shared.pages.lock().unwrap();
-        while pages.len() < n && Instant::now() < deadline {
-            pages = self
-                .shared
-                .arrived
-                .wait_timeout(pages, Duration::from_millis(10))
-                .unwrap()
-                .0;
-        }
-        drop(pages);
+        self.shared.wait_for_requests(n);
         self.pages()
     }
 
@@ -144,6 +140,20 @@ impl GateServer {
     pub fn open(&self) {
         *self.shared.open.lock().unwrap() = true;
         self.shared.opened.notify_all();
+    }
+}
+
+impl Shared {
+    fn wait_for_requests(&self, n: usize) {
+        let deadline = Instant::now() + PATIENCE;
+        let mut pages = self.pages.lock().unwrap();
+        while pages.len() < n && Instant::now() < deadline {
+            pages = self
+                .arrived
+                .wait_timeout(pages, Duration::from_millis(10))
+                .unwrap()
+                .0;
+        }
     }
 }
 
@@ -187,6 +197,9 @@ fn answer(stream: TcpStream, shared: &Shared, responses: &HashMap<u32, Value>, h
                 .unwrap()
                 .0;
         }
+    }
+    if shared.first.lock().unwrap().contains_key(&page) {
+        shared.wait_for_requests(shared.firsts_after);
     }
     thread::sleep(shared.delay);
     let first = shared.first.lock().unwrap().remove(&page);
