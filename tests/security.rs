@@ -7,7 +7,7 @@ mod common;
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
 
-use common::raw::failure;
+use common::raw::{self, failure, RawServer, Step};
 use common::{assert_no_key_piece, builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
 use partoo_webhooks::{Client, Error};
@@ -254,32 +254,104 @@ fn a_key_echoed_across_the_excerpt_cut_is_removed_whole_before_the_cut() {
 // The server echoing a piece of the key (12 or 8 characters) is no longer
 // covered: the key is removed whole, as the core rewrite (issue 21) decided;
 // a server holds the key whole, and echoes it whole.
+/// A 2xx body that is JSON is account data: webhook URLs with their tokens,
+/// custom header values. When it cannot be decoded, no error text quotes a
+/// string of it (the `Display`, `Debug` and cause of the error), whatever
+/// breaks it: a page cut short at every byte, or any of its values replaced
+/// by a string, an object or a list holding a secret, even a string that
+/// imitates serde's own ", expected" wording. The error still says why and
+/// where.
 #[test]
-fn body_errors_quoting_the_key_are_redacted_in_the_excerpt_and_the_decoder_message() {
-    // The key lands both in the excerpt and in serde's "invalid type: string ..."
-    // message, the error's source.
-    let server = MockServer::start();
-    let body = format!(r#"{{"page":"{KEY}","max_page":1,"count":0,"items":[]}}"#);
-    let echo = server.mock(|when, then| {
-        when.method(GET).path(PATH);
-        then.status(200)
-            .header("content-type", "application/json")
-            .body(&body);
+fn no_error_quotes_a_string_of_a_json_body_it_cannot_decode() {
+    const SECRET: &str = "s3cr3t-t0ken";
+    let item = serde_json::json!({
+        "id": 1, "url": format!("https://hooks.example/in?t={SECRET}"),
+        "event_type": "lead_received", "created_at": "c", "updated_at": "u",
+        "org_id": 7, "custom_headers": {"X-Token": SECRET},
     });
-
-    let error = failure(client(&server).list_webhooks().page(1).send());
-
-    match &error {
-        Error::Body {
-            page: Some(1),
-            excerpt,
-            ..
-        } => assert_eq!(excerpt, &body.replace(KEY, "[redacted]")),
-        other => panic!("expected a body error, got {other:?}"),
+    let page = serde_json::json!({"page": 1, "max_page": 1, "count": 1, "items": [item]});
+    let text = page.to_string();
+    let mut bodies: Vec<String> = (1..text.len()).map(|n| text[..n].to_owned()).collect();
+    let hostile = [
+        serde_json::json!(format!("{SECRET}, expected u32 at line 9 column 9")),
+        serde_json::json!({ "k": SECRET }),
+        serde_json::json!([SECRET]),
+    ];
+    for pointer in leaves(&page, String::new()) {
+        for value in &hostile {
+            let mut body = page.clone();
+            *body.pointer_mut(&pointer).unwrap() = value.clone();
+            bodies.push(body.to_string());
+        }
     }
-    let source = std::error::Error::source(&error).expect("the decoder's error");
-    assert!(source.to_string().contains("[redacted]"), "{source}");
-    echo.assert_calls(1);
+    bodies.push(format!(" \n\"{SECRET} {KEY}\""));
+    bodies.push(format!("{text} \"{SECRET}\""));
+    let server = RawServer::start(
+        bodies
+            .iter()
+            .map(|b| Step::Send(raw::response(200, &[], b.as_bytes()))),
+    );
+    let client = builder_of(&server);
+
+    let mut failed = 0;
+    for body in &bodies {
+        let Err(error) = client.list_webhooks().page(1).send() else {
+            continue; // a string where a string belongs: decoded, nothing to quote
+        };
+        failed += 1;
+        assert!(
+            matches!(&error, Error::Body { excerpt, .. } if excerpt.is_empty()),
+            "{error:?} of {body}"
+        );
+        let mut texts = vec![error.to_string(), format!("{error:?}")];
+        let mut cause = std::error::Error::source(&error);
+        while let Some(inner) = cause {
+            texts.push(format!("{inner} {inner:?}"));
+            cause = inner.source();
+        }
+        let texts = texts.join("\n");
+        assert!(
+            !texts.contains(SECRET) && !texts.contains("line 9"),
+            "{texts}\nof {body}"
+        );
+        assert_no_key_piece(&texts);
+        assert!(texts.contains(" at line ") && texts.contains(" column "), "{texts}");
+    }
+    assert_eq!(server.request_count(), bodies.len());
+    // Every body but the six that decode: a string where a string belongs
+    // (the URL, the event type, the two dates, the header value), and an
+    // object of one string for the custom headers.
+    assert_eq!(failed, bodies.len() - 6);
+}
+
+/// The JSON pointers of `value`'s leaves and of `value` itself.
+fn leaves(value: &serde_json::Value, at: String) -> Vec<String> {
+    let children: Vec<(String, &serde_json::Value)> = match value {
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| (format!("{at}/{k}"), v)).collect()
+        }
+        serde_json::Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("{at}/{i}"), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut all = vec![at];
+    for (pointer, child) in children {
+        all.extend(leaves(child, pointer));
+    }
+    all
+}
+
+/// A client of a raw server that does not retry.
+fn builder_of(server: &RawServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .max_retries(0)
+        .build()
+        .unwrap()
 }
 
 #[test]

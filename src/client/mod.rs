@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{error::Category, Value};
 use ureq::http::{HeaderValue, Method, Request, Uri};
 use ureq::{Agent, Body, Proxy};
 
@@ -259,11 +259,7 @@ impl Client {
             }
             let bytes = response.body_mut().with_config().limit(limit).read_to_vec();
             let bytes = bytes.map_err(|e| self.transport_error(e))?;
-            return serde_json::from_slice(&bytes).map_err(|source| Error::Body {
-                page: None,
-                excerpt: self.clean(&bytes),
-                source: self.clean_cause(source),
-            });
+            return serde_json::from_slice(&bytes).map_err(|e| self.body_error(&bytes, e));
         }
         let header = |name| response.headers().get(name).map(|v| v.as_bytes());
         let retry_after =
@@ -314,6 +310,37 @@ impl Client {
             Some(Value::String(message)) => self.clean(message.as_bytes()),
             Some(other) => self.clean(other.to_string().as_bytes()),
             None => self.clean(&bytes),
+        }
+    }
+
+    /// A 2xx body that cannot be decoded. One that looks like JSON is the
+    /// account's data (URLs, header values): the error says where and why
+    /// decoding failed, but without the string serde quotes (`invalid type:
+    /// string "…", expected u32`); field names and numbers, in backquotes,
+    /// are kept. Any other body (a proxy's page) is quoted, the key cut out.
+    fn body_error(&self, bytes: &[u8], error: serde_json::Error) -> Error {
+        let data = matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'[' | b'"'));
+        let text = error.to_string();
+        // Syntax errors quote nothing they read. What follows a quoted string
+        // is serde's last ", expected …" (from our types) and the position.
+        let (excerpt, source) = match (data, error.classify(), text.find('"')) {
+            (false, ..) => (self.clean(bytes), self.clean_cause(error)),
+            (true, Category::Data, Some(cut)) => {
+                let tail = match text[cut..].rfind(", expected ") {
+                    Some(at) => text[cut + at..].to_owned(),
+                    None => format!(" at line {} column {}", error.line(), error.column()),
+                };
+                (
+                    String::new(),
+                    format!("{}{tail}", text[..cut].trim_end()).into(),
+                )
+            }
+            (true, ..) => (String::new(), error.into()),
+        };
+        Error::Body {
+            page: None,
+            excerpt,
+            source,
         }
     }
 
