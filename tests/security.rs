@@ -315,7 +315,10 @@ fn no_error_quotes_a_string_of_a_json_body_it_cannot_decode() {
             "{texts}\nof {body}"
         );
         assert_no_key_piece(&texts);
-        assert!(texts.contains(" at line ") && texts.contains(" column "), "{texts}");
+        assert!(
+            texts.contains(" at line ") && texts.contains(" column "),
+            "{texts}"
+        );
     }
     assert_eq!(server.request_count(), bodies.len());
     // Every body but the six that decode: a string where a string belongs

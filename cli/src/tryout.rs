@@ -27,6 +27,8 @@ pub fn run(args: &TryoutArgs) -> Result<u8, Failure> {
                 .to_owned(),
         ));
     }
+    // Checked before the first delivery is asked for, as every command does.
+    let mut out = stdout()?;
     let (client, key_source) = connect(&args.connection)?;
     let mut refused = 0;
     for webhook in webhooks {
@@ -37,19 +39,21 @@ pub fn run(args: &TryoutArgs) -> Result<u8, Failure> {
         .into_owned();
         let new = NewWebhook::new(webhook.event_type.clone(), &webhook.url);
         match client.tryout(new).org_id(webhook.org_id).send() {
-            Ok(_) => {
-                let mut out = stdout()?;
-                writeln!(out, "sent {which}")
-                    .and_then(|()| out.flush())
-                    .or_else(output_failure)?;
-            }
+            Ok(_) => writeln!(out, "sent {which}")
+                .and_then(|()| out.flush())
+                .or_else(output_failure)?,
             Err(error) => {
                 refused += 1;
+                // A timeout, a lost connection or a 5xx: Partoo may have sent it.
+                let what = match error.is_retryable() {
+                    true => "not confirmed (Partoo may have sent it)",
+                    false => "not sent",
+                };
                 let (Failure::Failed(message) | Failure::Config(message) | Failure::Usage(message)) =
                     listing_failure(error, &key_source);
                 say(
                     &format!("{} ", crate::term::prefix(true)),
-                    &format!("not sent {which}: {message}"),
+                    &format!("{what} {which}: {message}"),
                 );
             }
         }

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use common::cli::{cli, jsonl_ids, run};
+use common::cli::{cli, jsonl_ids, run, with_stdout_closed};
 use common::temp::TempFile;
 use common::{mock_page, page, webhook, KEY, PATH};
 use httpmock::prelude::*;
@@ -1019,25 +1019,6 @@ fn without_the_verify_feature_verify_is_a_usage_error() {
          which the verify command needs\n\
          Try 'partoo-webhooks --help' for more information.\n"
     );
-}
-
-/// `command` run with its standard output closed (`>&-`), through `sh`: the
-/// standard library offers no closed descriptor to a child.
-fn with_stdout_closed(command: &Command) -> Command {
-    let mut shell = Command::new("sh");
-    shell
-        .arg("-c")
-        .arg(r#"exec "$0" "$@" >&-"#)
-        .arg(command.get_program())
-        .args(command.get_args());
-    for (name, value) in command.get_envs() {
-        match value {
-            Some(value) => shell.env(name, value),
-            None => shell.env_remove(name),
-        };
-    }
-    shell.stdin(Stdio::null());
-    shell
 }
 
 #[cfg(unix)]

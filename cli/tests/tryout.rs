@@ -9,7 +9,7 @@ mod fake;
 
 use std::process::Command;
 
-use common::cli::{cli, run, Run};
+use common::cli::{cli, run, with_stdout_closed, Run};
 use common::temp::TempFile;
 use common::KEY;
 use fake::{FakePartoo, Fault};
@@ -148,6 +148,43 @@ fn a_refusal_is_told_the_others_still_sent_and_the_exit_status_is_1() {
     );
     assert_eq!(fake.lines(), [TRYOUT, TRYOUT]);
     assert_no_secret(&run);
+}
+
+#[test]
+fn a_delivery_whose_answer_was_lost_is_told_as_maybe_sent_and_not_asked_for_again() {
+    let fake = FakePartoo::start(KEY);
+    fake.fail_write(1, Fault::AppliedThen500);
+    let file = declared();
+
+    let run = run(&mut tryout(&fake, &file, &[]));
+
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert_eq!(run.stdout, "sent 7 message_created\n");
+    assert!(
+        run.stderr
+            .contains("not confirmed (Partoo may have sent it) 7 lead_received: ")
+            && !run.stderr.contains("not sent"),
+        "{run:#?}"
+    );
+    assert_eq!(fake.lines(), [TRYOUT, TRYOUT]);
+    assert_no_secret(&run);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_standard_output_is_found_before_any_delivery_is_asked_for() {
+    let fake = FakePartoo::start(KEY);
+    let file = declared();
+
+    let run = run(&mut with_stdout_closed(&tryout(&fake, &file, &[])));
+
+    assert_eq!((run.status, run.stdout.as_str()), (1, ""), "{run:#?}");
+    assert!(
+        run.stderr
+            .starts_with("partoo-webhooks: cannot write to standard output: "),
+        "{run:#?}"
+    );
+    assert!(fake.lines().is_empty(), "{:?}", fake.lines());
 }
 
 #[test]

@@ -72,3 +72,22 @@ pub fn jsonl_ids(stdout: &str) -> Vec<u64> {
         })
         .collect()
 }
+
+/// `command` run with its standard output closed (`>&-`), through `sh`: the
+/// standard library offers no closed descriptor to a child.
+pub fn with_stdout_closed(command: &Command) -> Command {
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(r#"exec "$0" "$@" >&-"#)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    shell.stdin(Stdio::null());
+    shell
+}
