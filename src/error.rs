@@ -1,9 +1,10 @@
-//! The one error type of the crate, and the one rule that makes server text
-//! safe in its messages.
+//! The one error type of the crate; server text in its messages is shown
+//! by the one rule of [`crate::text::escape`].
 
-use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
+
+use crate::text::escape;
 
 /// Everything that can go wrong while configuring the client or calling the API.
 ///
@@ -227,25 +228,6 @@ impl Error {
     }
 }
 
-/// Text from elsewhere as a person may safely read it: every character of the
-/// Unicode categories Cc, Cf, Zl and Zp (and any other that Rust's own
-/// `escape_debug` would not print as itself, such as unassigned code points)
-/// shown as `\u{...}`, so that a server cannot move the cursor, reverse the
-/// text on screen or hide a character.
-pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    let shown = |c: char| matches!(c, '\\' | '\'' | '"') || c.escape_debug().len() == 1;
-    if text.chars().all(shown) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(text.chars().fold(String::new(), |mut out, c| {
-        match shown(c) {
-            true => out.push(c),
-            false => out.extend(c.escape_unicode()),
-        }
-        out
-    }))
-}
-
 /// The end of both messages of [`Error::CountMismatch`].
 const CHANGED: &str =
     "the account may have changed during the listing: list again, or use snapshot()";
@@ -355,17 +337,6 @@ impl std::error::Error for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escape_shows_controls_bidi_and_invisibles_and_keeps_the_rest() {
-        assert_eq!(escape("plain café ✓"), "plain café ✓");
-        assert_eq!(escape("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
-        assert_eq!(
-            escape("x\u{202e}y\u{200b}z\u{2028}"),
-            "x\\u{202e}y\\u{200b}z\\u{2028}"
-        );
-        assert_eq!(escape("\"q\" \\"), "\"q\" \\");
-    }
 
     #[test]
     fn on_page_names_the_page_through_retries() {

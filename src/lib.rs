@@ -208,11 +208,14 @@
 //!   environment.
 //! - Every setting and its default is on [`ClientBuilder`]; exactly when the
 //!   iterators stop is on [`Pages`].
-//! - Server text reaches people safely: error messages show control and
-//!   invisible characters (bidi overrides, zero-width spaces) as escapes such
-//!   as `\u{202e}`; `Debug` of a [`WebhookItem`] and a [`Plan`] show every
-//!   URL query value as `***`. A [`Plan`] holds the real URLs and headers,
-//!   to act on: the `partoo-webhooks` tool masks them where it prints them.
+//! - Server text reaches people safely, by one rule ([`text::escape`]):
+//!   error messages show every character of the Unicode categories Cc, Cf,
+//!   Zl and Zp (controls, bidi overrides, zero-width spaces) as an escape
+//!   such as `\u{202e}`; `Debug` of a [`WebhookItem`] and a [`Plan`] show
+//!   every URL query value and any credentials as `***`
+//!   ([`text::mask_url`]). A [`Plan`] holds the real URLs and headers, to
+//!   act on: the `partoo-webhooks` tool masks them where it prints them, with
+//!   the same two functions.
 //!
 //! # Features
 //!
@@ -236,14 +239,17 @@
 //!
 //! # Where things live
 //!
-//! The public items are at the crate root, but for two public modules:
+//! The public items are at the crate root, but for three public modules:
 //! [`plan`] (the comparison and its change types; [`Plan`] and the
-//! desired-state types are also at the root) and [`delivery`]. The layers
+//! desired-state types are also at the root), [`delivery`] and [`text`]. The layers
 //! import one way: `client` knows nothing of pages or webhooks, `pages`
 //! nothing of HTTP or webhooks, `webhooks` uses both, `plan` uses
 //! `webhooks`, and `delivery` stands apart.
 //!
 //! - `error.rs`: [`Error`], the one error of the client.
+//! - [`text`]: the one rule for showing text to a person ([`text::escape`])
+//!   and the masking of a URL's secrets ([`text::mask_url`]), which errors
+//!   and `Debug` use; it imports nothing of the crate.
 //! - `client/`: [`Client`] (`mod.rs`: an authenticated JSON request for any
 //!   method, its statuses and errors, retries), [`ClientBuilder`] and the
 //!   defaults (`builder.rs`), `retry.rs` (the back-off shared by a client's
@@ -271,6 +277,7 @@ mod error;
 mod open_enum;
 mod pages;
 pub mod plan;
+pub mod text;
 mod webhooks;
 
 pub use client::{Client, ClientBuilder, PRODUCTION_URL, SANDBOX_URL};

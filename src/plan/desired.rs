@@ -7,8 +7,8 @@ use std::fmt;
 use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 
-use crate::error::escape;
-use crate::webhooks::{is_https, masked, CustomHeaderError, CustomHeaders, EventType};
+use crate::text::{escape, mask_url};
+use crate::webhooks::{is_https, CustomHeaderError, CustomHeaders, EventType};
 
 /// A webhook as it should be. Partoo allows one webhook per organization and
 /// event type, so `(org_id, event_type)` names it.
@@ -89,7 +89,7 @@ fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CustomHea
 pub(crate) fn shown_url(url: &str, secret: bool) -> String {
     match secret {
         true => "[secret]".into(),
-        false => masked(url),
+        false => mask_url(url),
     }
 }
 

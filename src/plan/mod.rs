@@ -28,7 +28,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::webhooks::{masked, CustomHeaders, EventType, WebhookItem};
+use crate::text::mask_url;
+use crate::webhooks::{CustomHeaders, EventType, WebhookItem};
 
 mod apply;
 mod desired;
@@ -275,7 +276,7 @@ impl fmt::Debug for Delete {
             .field("id", &self.id)
             .field("org_id", &self.org_id)
             .field("event_type", &self.event_type)
-            .field("url", &masked(&self.url))
+            .field("url", &mask_url(&self.url))
             .finish()
     }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::escape;
+use crate::text::escape;
 
 /// The HTTP headers Partoo adds to each call of a webhook, in the order the API
 /// sent them. Names compare without regard to ASCII case, as in HTTP.

@@ -1,7 +1,7 @@
 //! Webhook configurations: the models and Partoo's rules for them, and the
 //! endpoint's requests. Uses the client and the pages; knows nothing of plans.
 //!
-//! - `mod.rs`: [`WebhookItem`], [`EventType`], the URL rule and masking.
+//! - `mod.rs`: [`WebhookItem`], [`EventType`] and the URL rule.
 //! - `custom_headers.rs`: [`CustomHeaders`] and Partoo's rules for them.
 //! - `list.rs`: `GET /webhooks`, [`ListWebhooks`].
 //! - `write.rs`: get one, create, update, try out: [`WebhookRequest`].
@@ -11,6 +11,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::open_enum::open_enum;
+use crate::text::mask_url;
 
 mod custom_headers;
 mod list;
@@ -59,7 +60,7 @@ impl fmt::Debug for WebhookItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookItem")
             .field("id", &self.id)
-            .field("url", &masked(&self.url))
+            .field("url", &mask_url(&self.url))
             .field("event_type", &self.event_type)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
@@ -121,28 +122,6 @@ open_enum! {
         /// `lead_received`
         LeadReceived = "lead_received",
     }
-}
-
-/// A URL as `Debug` shows it: every query value as `***` (names kept) and
-/// credentials as `***@`, which is where secrets of a webhook URL usually are.
-pub(crate) fn masked(url: &str) -> String {
-    let fragment = url.find('#').unwrap_or(url.len());
-    let query = url[..fragment].find('?').unwrap_or(fragment);
-    let start = url[..query].find("://").map_or(0, |i| i + 3);
-    let end = url[start..query].find('/').map_or(query, |i| start + i);
-    let mut shown = match url[start..end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..start], &url[start + at..query]),
-        None => url[..query].to_owned(),
-    };
-    // `None` without a `?`: `query` is then `fragment`.
-    if let Some(pairs) = url.get(query + 1..fragment) {
-        let masked = pairs.split('&').map(|pair| match pair.split_once('=') {
-            Some((name, _)) => format!("{name}=***"),
-            None => "***".to_owned(),
-        });
-        shown = format!("{shown}?{}", masked.collect::<Vec<_>>().join("&"));
-    }
-    shown + &url[fragment..]
 }
 
 /// Whether `url` is `https://` and something after it: Partoo calls HTTPS

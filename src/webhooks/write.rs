@@ -8,7 +8,8 @@ use ureq::http::Method;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::webhooks::{is_https, masked, CustomHeaders, EventType, WebhookItem};
+use crate::text::mask_url;
+use crate::webhooks::{is_https, CustomHeaders, EventType, WebhookItem};
 
 /// A webhook to create, or to send a test delivery for: an event type and
 /// the HTTPS URL that receives it. `Debug` masks the URL's query values.
@@ -36,7 +37,7 @@ impl fmt::Debug for NewWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewWebhook")
             .field("event_type", &self.event_type)
-            .field("url", &masked(&self.url))
+            .field("url", &mask_url(&self.url))
             .finish()
     }
 }
@@ -77,7 +78,7 @@ impl WebhookUpdate {
 impl fmt::Debug for WebhookUpdate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookUpdate")
-            .field("url", &masked(&self.url))
+            .field("url", &mask_url(&self.url))
             .field("custom_headers", &self.custom_headers)
             .finish()
     }
