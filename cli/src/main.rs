@@ -363,17 +363,17 @@ fn ca_bundle(flag: Option<&Path>, tls: bool) -> Result<Option<(Vec<u8>, String)>
         false => None,
     };
     let (path, source) = match (flag, from_env) {
-        (Some(path), _) => (path.to_owned(), format!("the CA file {}", path.display())),
+        // Where the path came from, not the path: a key pasted in its place
+        // would be printed.
+        (Some(path), _) => (path.to_owned(), "the CA file (--ca-file)"),
         (None, Some(path)) if !path.is_empty() => {
-            let path = PathBuf::from(path);
-            let source = format!("the CA file {} (SSL_CERT_FILE)", path.display());
-            (path, source)
+            (PathBuf::from(path), "the CA file (SSL_CERT_FILE)")
         }
         (None, _) => return Ok(None),
     };
     let hint = "; a CA bundle is a few hundred KiB";
-    let pem = read_limited(File::open(&path), CA_FILE_LIMIT, &source, hint);
-    Ok(Some((pem.map_err(Failure::Config)?, source)))
+    let pem = read_limited(File::open(&path), CA_FILE_LIMIT, source, hint);
+    Ok(Some((pem.map_err(Failure::Config)?, source.to_owned())))
 }
 
 /// Reads `source` whole, or refuses it when larger than `limit` (whole MiB),

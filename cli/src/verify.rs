@@ -62,7 +62,7 @@ pub struct VerifyArgs {
 /// Verifies, and returns the exit status of a valid signature.
 pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
     let (verifier, checked_against) = match (&args.public_key_file, args.sandbox) {
-        (Some(path), _) => (key_file(path)?, format!("the key in {}", path.display())),
+        (Some(path), _) => (key_file(path)?, "the key in --public-key-file".to_owned()),
         (None, true) => (
             Verifier::sandbox(),
             "Partoo's sandbox key (a production delivery needs --production)".to_owned(),
@@ -100,9 +100,10 @@ pub fn run(args: &VerifyArgs) -> Result<u8, Failure> {
 }
 
 fn key_file(path: &Path) -> Result<Verifier, Failure> {
-    let source = format!("the public key file {}", path.display());
+    // Not the path: a key pasted in its place would be printed.
+    let source = "the public key file (--public-key-file)";
     let hint = "; a key is 120 bytes";
-    let bytes = read_limited(File::open(path), KEY_FILE_LIMIT, &source, hint);
+    let bytes = read_limited(File::open(path), KEY_FILE_LIMIT, source, hint);
     let bytes = bytes.map_err(Failure::Config)?;
     let pem = String::from_utf8(bytes)
         .map_err(|_| Failure::Config(format!("{source} is not text: expected a PEM file")))?;
@@ -112,10 +113,7 @@ fn key_file(path: &Path) -> Result<Verifier, Failure> {
 fn read_body(path: Option<&Path>) -> Result<Vec<u8>, Failure> {
     let hint = "; a delivery is a few KiB";
     let body = match path {
-        Some(path) => {
-            let source = format!("the body file {}", path.display());
-            read_limited(File::open(path), BODY_LIMIT, &source, hint)
-        }
+        Some(path) => read_limited(File::open(path), BODY_LIMIT, "the body file", hint),
         None => read_limited(Ok(io::stdin().lock()), BODY_LIMIT, "standard input", hint),
     };
     body.map_err(Failure::Config)

@@ -436,7 +436,7 @@ fn a_key_pasted_as_an_argument_is_refused_without_being_echoed() {
     let server = MockServer::start();
     let mock = any_request(&server);
     // `run` fails the test if any piece of the key shows in the output.
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (&[KEY], "unexpected argument in position 4 (not shown"),
         (
             &["--page", "2", KEY],
@@ -457,6 +457,7 @@ fn a_key_pasted_as_an_argument_is_refused_without_being_echoed() {
         (&["--format", KEY], "invalid --format: expected"),
         (&["--timeout", KEY], "invalid --timeout: expected"),
         (&["--api-key-file", KEY], "cannot read the API key file: "),
+        (&["--ca-file", KEY], "cannot read the CA file (--ca-file): "),
     ];
     for (args, message) in cases {
         let run = run(&mut list(&server, args));
@@ -475,6 +476,29 @@ fn a_key_pasted_as_an_argument_is_refused_without_being_echoed() {
             .starts_with("partoo-webhooks: unknown command (the first argument"),
         "{run:#?}"
     );
+    // In the place of every other command's file.
+    let url = server.url("/v2");
+    for args in [
+        &["diff", "--base-url", &url, KEY][..],
+        &["apply", "--yes", "--base-url", &url, KEY],
+        &["tryout", "--base-url", &url, KEY],
+        &["verify", "--signature", "c2ln", KEY],
+        &[
+            "verify",
+            "--signature",
+            "c2ln",
+            "--public-key-file",
+            KEY,
+            "-",
+        ],
+    ] {
+        let refused = common::cli::run(cli().args(args));
+        assert_eq!(refused.status, 2, "{args:?}: {refused:#?}");
+        assert!(
+            refused.stderr.starts_with("partoo-webhooks: cannot "),
+            "{args:?}: {refused:#?}"
+        );
+    }
     mock.assert_calls(0);
 }
 

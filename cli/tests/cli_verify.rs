@@ -105,7 +105,9 @@ fn a_tampered_body_exits_1_saying_which_key_was_used() {
     let run = run(&mut command);
     assert_run(&run, 1, "", "invalid signature: not made for this body");
     assert!(
-        run.stderr.contains(&format!("the key in {}", pem.arg())),
+        run.stderr
+            .contains("checked against the key in --public-key-file")
+            && !run.stderr.contains(pem.arg()),
         "{run:#?}"
     );
     assert!(!run.stderr.contains(&signature[..16]), "{run:#?}");
@@ -357,6 +359,6 @@ fn a_key_file_over_the_limit_is_refused_as_too_large_naming_the_limit() {
         &run,
         2,
         "",
-        &format!("the public key file {} is larger than 1 MiB", pem.arg()),
+        "the public key file (--public-key-file) is larger than 1 MiB",
     );
 }

@@ -107,16 +107,18 @@ mod with_tls {
 
         assert_eq!(by_flag.status, 2);
         assert!(
-            by_flag.stderr.starts_with(&format!(
-                "partoo-webhooks: cannot read the CA file {missing}: "
-            )),
+            by_flag
+                .stderr
+                .starts_with("partoo-webhooks: cannot read the CA file (--ca-file): ")
+                && !by_flag.stderr.contains(missing),
             "{by_flag:#?}"
         );
         assert_eq!(by_env.status, 2);
         assert!(
-            by_env.stderr.starts_with(&format!(
-                "partoo-webhooks: cannot read the CA file {missing} (SSL_CERT_FILE): "
-            )),
+            by_env
+                .stderr
+                .starts_with("partoo-webhooks: cannot read the CA file (SSL_CERT_FILE): ")
+                && !by_env.stderr.contains(missing),
             "{by_env:#?}"
         );
         assert_eq!(server.connections(), 0);
@@ -132,11 +134,8 @@ mod with_tls {
         assert_eq!(run.status, 2);
         assert_eq!(
             run.stderr,
-            format!(
-                "partoo-webhooks: cannot use the CA file {}: it holds no certificate: \
-                 expected PEM sections `-----BEGIN CERTIFICATE-----`\n",
-                empty.arg()
-            )
+            "partoo-webhooks: cannot use the CA file (--ca-file): it holds no certificate: \
+             expected PEM sections `-----BEGIN CERTIFICATE-----`\n"
         );
         assert_eq!(server.connections(), 0);
     }
