@@ -466,7 +466,7 @@ fn line(change: Change<'_>) -> String {
                 }) => {
                     line += &format!("; url {live} -> {desired}");
                     if live == desired {
-                        line += " (in a query value)";
+                        line += " (in a part shown as ***)";
                     }
                 }
                 Some(_) => line += &format!("; url differs {SECRET_URL}"),

@@ -733,6 +733,28 @@ fn an_unset_variable_in_a_url_exits_2_naming_it_before_any_request() {
 }
 
 #[test]
+fn a_url_that_differs_only_in_its_credentials_says_so_without_showing_them() {
+    let server = MockServer::start();
+    let mut live = item(1, "business_created");
+    live["url"] = json!("https://hook:old-pw-5e1@hooks.example.com/1");
+    let mock = serve(&server, vec![live]);
+    let desired = [json!({ "org_id": 7, "event_type": "business_created",
+                           "url": "https://hook:new-pw-7c3@hooks.example.com/1" })];
+    let file = DesiredFile::json("credentials", &desired);
+
+    let run = run(&mut diff(&server, &file, &[]));
+
+    assert_eq!(run.status, 3, "{run:#?}");
+    assert_eq!(
+        run.stdout,
+        "~ 7 business_created: id 1; url https://***@hooks.example.com/1 -> \
+         https://***@hooks.example.com/1 (in a part shown as ***)\n"
+    );
+    assert!(!run.stderr.contains("-pw-"), "{run:#?}");
+    mock.assert_calls(1);
+}
+
+#[test]
 fn diff_text_and_json_escape_hostile_text_and_mask_query_values() {
     let server = MockServer::start();
     let mut lead = item(2, "lead_received");
@@ -754,7 +776,7 @@ fn diff_text_and_json_escape_hostile_text_and_mask_query_values() {
     assert_eq!(
         text.stdout,
         "~ 7 lead_received: id 2; url https://hooks.example.com/2?key=*** -> \
-         https://hooks.example.com/2?key=*** (in a query value); custom header \
+         https://hooks.example.com/2?key=*** (in a part shown as ***); custom header \
          X-\\u{202e}nekoT removed\n\
          - 7 review\\u{1b}[31m_created: id 3; url \
          https://hooks.example.com/\\u{202e}gpj.exe\\u{200b}\\u{9b}2J\\u{7}?key=***\n"
