@@ -72,6 +72,8 @@ fn main() -> ExitCode {
         Failure::Config(message) => (message, 2),
         Failure::Failed(message) => (message, 1),
     };
+    // Masked whole before it is cut into lines: a secret may hold a newline.
+    let message = text::mask_secrets(message);
     let mut lines = message.lines();
     say(
         &format!("{} ", term::prefix(true)),

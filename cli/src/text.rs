@@ -14,16 +14,19 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Adds a value read from the environment to those [`mask_secrets`] hides
 /// from then on, wherever they appear, as CI systems mask their secrets in
-/// logs.
+/// logs; also as the library's errors quote a server (whitespace as spaces).
 pub fn add_secret(value: &str) {
     let mut secrets = SECRETS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !value.is_empty() && !secrets.iter().any(|secret| secret == value) {
-        secrets.push(value.to_owned());
-        // Longest first: a secret that holds another is hidden whole.
-        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    let quoted = value.replace(|c: char| c.is_ascii_whitespace(), " ");
+    for value in [value, &quoted] {
+        if !value.is_empty() && !secrets.iter().any(|secret| secret == value) {
+            secrets.push(value.to_owned());
+        }
     }
+    // Longest first: a secret that holds another is hidden whole.
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
 }
 
 /// `text` with every value given to [`add_secret`] shown as `***`: the one

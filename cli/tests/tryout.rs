@@ -188,6 +188,36 @@ fn a_closed_standard_output_is_found_before_any_delivery_is_asked_for() {
 }
 
 #[test]
+fn a_secret_of_several_lines_echoed_in_a_failure_is_masked_whole() {
+    let server = httpmock::MockServer::start();
+    let secret = "first-line-3c9e\nsecond-line-71ad";
+    let echo = server.mock(|when, then| {
+        when.path("/v2/webhooks/tryout");
+        then.status(400).json_body(json!({ "errors": {
+            "url": format!("https://crm.example.com/{secret}/messages is not reachable")
+        }}));
+    });
+    let file = declared();
+    let mut command = cli();
+    command
+        .env("HOOK_TOKEN", TOKEN)
+        .env("HOOK_PATH", secret)
+        .args(["tryout", "--base-url", &server.url("/v2"), "--event-type"])
+        .args(["message_created", file.path().to_str().unwrap()]);
+
+    let run = run(&mut command);
+
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("https://crm.example.com/***/messages is not reachable"),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("-line-"), "{run:#?}");
+    echo.assert_calls(1);
+}
+
+#[test]
 fn tryout_help_says_the_body_takes_url_and_event_type_only() {
     let run = run(cli().args(["tryout", "--help"]));
 
