@@ -271,12 +271,15 @@ fn two_live_webhooks_for_one_key_are_reported_as_such_not_merged() {
     mock.assert_calls(1);
 }
 
+/// Also: `diff` only reads. A create, an update and a delete to show, and
+/// whatever else reaches the server than the listing is counted.
 #[test]
 fn every_kind_of_difference_in_text_then_json() {
     let server = MockServer::start();
     let mut live = account();
     live.push(item(3, "message_updated"));
     let mock = serve(&server, live);
+    let stray = any_request(&server);
     let mut desired = in_sync();
     desired[0]["url"] = json!("https://hooks.example.com/v2/1");
     desired.push(json!({ "org_id": 7, "event_type": "business_deleted",
@@ -309,6 +312,7 @@ fn every_kind_of_difference_in_text_then_json() {
         })
     );
     mock.assert_calls(2);
+    stray.assert_calls(0);
 }
 
 #[test]
