@@ -122,6 +122,24 @@ proptest! {
     fn arbitrary_header_text_is_refused(header in any::<String>()) {
         prop_assert!(TestKey::new(1).verifier().verify(BODY, Some(&header)).is_err());
     }
+
+    /// Any 64 bytes but the signature, well encoded, reach the check itself
+    /// (arbitrary text almost never does) and are refused by it.
+    #[test]
+    fn any_other_64_bytes_well_encoded_are_refused_as_a_mismatch(
+        bytes in proptest::collection::vec(any::<u8>(), 64),
+    ) {
+        let key = TestKey::new(1);
+        prop_assume!(bytes != key.sign_bytes(BODY));
+        prop_assert_eq!(key.verifier().verify(BODY, Some(&base64(&bytes))), Err(SignatureError::Mismatch));
+    }
+
+    /// Text of a signature's length from the base64 alphabet, `=` anywhere:
+    /// the decoder's strictness at the one length it decodes.
+    #[test]
+    fn base64_like_text_of_a_signatures_length_never_verifies(header in "[A-Za-z0-9+/=]{86}(==|[A-Za-z0-9+/=]{2})") {
+        prop_assert!(TestKey::new(1).verifier().verify(BODY, Some(&header)).is_err());
+    }
 }
 
 /// L, the order of Ed25519's group, little-endian.
