@@ -1,7 +1,7 @@
 //! Real TLS over loopback: a CA and a `localhost` certificate made at run time,
 //! and an https server in the test process that serves one page.
 //!
-//! Only `tests/tls.rs` includes this module: rcgen brings the `time` crate,
+//! Only `tests/tls.rs` and `tests/proxy.rs` include this module: rcgen brings the `time` crate,
 //! whose extra `PartialEq` impls for `Duration` would make `assert_eq!(delays, [])`
 //! ambiguous in the other test files.
 //!
@@ -32,7 +32,13 @@ const POLL: Duration = Duration::from_millis(1);
 /// No server outlives this, even if its owner is leaked.
 const LIFETIME: Duration = Duration::from_secs(30);
 
-/// A private CA and a server certificate it signed for `localhost` and `127.0.0.1`.
+/// The name of a host that is not this machine's, which the certificate is
+/// also for: a client reaches it only through a proxy that tunnels to this
+/// server (`tests/proxy.rs`).
+pub const REMOTE_NAME: &str = "partoo-api.test";
+
+/// A private CA and a server certificate it signed for `localhost`,
+/// `127.0.0.1` and [`REMOTE_NAME`].
 pub struct Pki {
     ca_pem: String,
     server_chain: Vec<CertificateDer<'static>>,
@@ -51,8 +57,12 @@ impl Pki {
         let ca = ca.self_signed(&ca_key).expect("a self-signed CA");
 
         let server_key = KeyPair::generate().expect("a server key");
-        let mut server = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
-            .expect("server parameters");
+        let mut server = CertificateParams::new(vec![
+            "localhost".into(),
+            "127.0.0.1".into(),
+            REMOTE_NAME.into(),
+        ])
+        .expect("server parameters");
         server
             .distinguished_name
             .push(DnType::CommonName, "localhost");
@@ -136,6 +146,11 @@ impl HttpsServer {
     /// `https://localhost:<port>/v2`: the name the certificate is for.
     pub fn base_url(&self) -> String {
         format!("https://localhost:{}/v2", self.addr.port())
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// TCP connections accepted so far, whether or not their handshake succeeded.
