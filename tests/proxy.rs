@@ -9,7 +9,6 @@
 //! tests set them and build their clients one at a time ([`ENV`]).
 
 mod common;
-#[allow(dead_code)] // this file uses a part
 #[path = "common/https.rs"]
 mod https;
 

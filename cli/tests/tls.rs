@@ -3,7 +3,6 @@
 //! unknown one is refused before anything is sent.
 mod common;
 #[cfg(any(feature = "rustls", feature = "native-tls"))]
-#[allow(dead_code)] // the library's tests read what this one does not
 #[path = "../../tests/common/https.rs"]
 mod https;
 

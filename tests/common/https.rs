@@ -10,6 +10,7 @@
 //! `connections() == 1` shows a client that hung up during the handshake
 //! without sending anything, its API key included.
 
+#![allow(dead_code)] // each test file uses a different part
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
