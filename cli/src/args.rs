@@ -13,7 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, ColorChoice, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 use partoo_webhooks::{PRODUCTION_URL, SANDBOX_URL};
 
@@ -50,14 +50,6 @@ pub struct Cli {
         default_value_t = ColorChoice::Auto
     )]
     pub color: ColorChoice,
-}
-
-/// When to colour what people read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]

@@ -100,7 +100,7 @@ fn say(prefix: &str, line: &str) {
 fn run() -> Result<u8, Failure> {
     let args: Vec<OsString> = env::args_os().collect();
     // What a usage error is told with, before `--color` is known.
-    term::init(args::ColorChoice::Auto);
+    term::init(clap::ColorChoice::Auto);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => {

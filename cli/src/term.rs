@@ -13,7 +13,7 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::args::ColorChoice;
+use clap::ColorChoice;
 
 static STDOUT_COLOR: AtomicBool = AtomicBool::new(false);
 static STDERR_COLOR: AtomicBool = AtomicBool::new(false);
