@@ -181,10 +181,10 @@
 //!   headers as received, a `Location` that echoes the key included, and at
 //!   trace level every byte, the key's header included: keep `ureq` and
 //!   `ureq_proto` at `info` or quieter wherever logs are kept.)
-//! - No error quotes the account's data either. When an answer that is JSON
-//!   (webhook URLs, custom header values) cannot be decoded, [`Error::Body`]
+//! - An answer that is JSON but cannot be decoded is never quoted, as it
+//!   holds the account's webhook URLs and header values: [`Error::Body`]
 //!   says why and where (`invalid type: string, expected u64 at line 1
-//!   column 380`), never a string it read; only a body that is not JSON (a
+//!   column 380`), never a string it read. Only a body that is not JSON (a
 //!   proxy's HTML page) is quoted, its first 200 characters, the key cut out.
 //! - Reads: HTTP 429, 500, 502, 503, 504, timeouts and broken connections are
 //!   retried (3 times by default) with exponential backoff and jitter, never
