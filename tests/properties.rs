@@ -502,6 +502,82 @@ proptest! {
 
 // ---- An account that changes while it is listed ----------------------------
 
+/// The names a listing's JSON uses, and one it does not.
+const NAMES: [&str; 12] = [
+    "page",
+    "max_page",
+    "count",
+    "items",
+    "id",
+    "url",
+    "event_type",
+    "created_at",
+    "updated_at",
+    "org_id",
+    "custom_headers",
+    "other",
+];
+
+/// Any JSON a server could send: scalars of every kind, and lists and
+/// objects of them, nested, under the names of a listing.
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::vec((prop::sample::select(&NAMES[..]), inner), 0..7).prop_map(
+                |fields| Value::Object(
+                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )
+            ),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Whatever a 200 holds (bytes, or JSON of any shape), a request of a
+    /// page and a whole listing end with items or an error: never a panic,
+    /// never more requests than the bound, never the key in an error.
+    #[test]
+    fn any_body_of_a_200_ends_a_listing_with_items_or_an_error(
+        body in prop_oneof![
+            any::<Vec<u8>>(),
+            any_json().prop_map(|value| value.to_string().into_bytes()),
+            (0u32..3, 0u32..4, 0u64..6, prop::collection::vec(0u64..5, 0..4))
+                .prop_map(|(n, last, count, ids)| page(n, last, count, ids).to_string().into_bytes()),
+        ],
+    ) {
+        let server = RawServer::start(vec![Step::Send(raw::response(200, &[], &body)); 8]);
+        let client = client_of(&server);
+
+        let sent = client.list_webhooks().send();
+        let (ids, errors, ended) = drain(&mut client.list_webhooks().items().map(|r| r.map(|i| i.id)), 10_000);
+
+        if let Err(error) = &sent {
+            assert_key_hidden(error);
+        }
+        errors.iter().for_each(assert_key_hidden);
+        assert_well_ended(&ids, &errors, ended)?;
+        // One request for `send`; the listing's page 2 can only repeat page
+        // 1's answer, whose `page` is not 2 (or page 1 was refused).
+        prop_assert!(server.request_count() <= 3, "{} requests", server.request_count());
+    }
+}
+
 /// A change to the account; indexes are taken modulo the places there are.
 #[derive(Debug, Clone, Copy)]
 enum Change {
