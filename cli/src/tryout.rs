@@ -44,8 +44,9 @@ pub fn run(args: &TryoutArgs) -> Result<u8, Failure> {
                 .or_else(output_failure)?,
             Err(error) => {
                 refused += 1;
-                // A timeout, a lost connection or a 5xx: Partoo may have sent it.
-                let what = match error.is_retryable() {
+                // A timeout, a lost connection or a 5xx: Partoo may have sent
+                // it. A 429 comes before Partoo acts.
+                let what = match error.is_retryable() && error.status() != Some(429) {
                     true => "not confirmed (Partoo may have sent it)",
                     false => "not sent",
                 };

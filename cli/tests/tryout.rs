@@ -170,6 +170,23 @@ fn a_delivery_whose_answer_was_lost_is_told_as_maybe_sent_and_not_asked_for_agai
     assert_no_secret(&run);
 }
 
+#[test]
+fn a_429_is_told_as_not_sent_since_partoo_answers_it_before_acting() {
+    let fake = FakePartoo::start(KEY);
+    fake.fail_write(1, Fault::TooManyRequests(0));
+    let file = declared();
+
+    let run = run(&mut tryout(&fake, &file, &["--retries", "0"]));
+
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert_eq!(run.stdout, "sent 7 message_created\n");
+    assert!(
+        run.stderr.contains("not sent 7 lead_received: ") && run.stderr.contains("429"),
+        "{run:#?}"
+    );
+    assert_eq!(fake.lines(), [TRYOUT, TRYOUT]);
+}
+
 #[cfg(unix)]
 #[test]
 fn a_closed_standard_output_is_found_before_any_delivery_is_asked_for() {
