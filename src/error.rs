@@ -91,8 +91,8 @@ pub enum Error {
         /// The page requested, for a listing.
         page: Option<u32>,
         /// The start of the body (at most 200 characters), the key cut out;
-        /// empty for a body that looks like JSON (`{`, `[` or `"` first),
-        /// which is the account's data, or one larger than the limit.
+        /// empty for a body that may hold JSON (any `{`, `[` or `"`), which
+        /// may be the account's data, or one larger than the limit.
         excerpt: String,
         /// The underlying error.
         source: Cause,

@@ -184,8 +184,9 @@
 //! - An answer that is JSON but cannot be decoded is never quoted, as it
 //!   holds the account's webhook URLs and header values: [`Error::Body`]
 //!   says why and where (`invalid type: string, expected u64 at line 1
-//!   column 380`), never a string it read. Only a body that is not JSON (a
-//!   proxy's HTML page) is quoted, its first 200 characters, the key cut out.
+//!   column 380`), never a string it read. Only a body without any `{`,
+//!   `[` or `"` (a proxy's plain page) is quoted, its first 200 characters,
+//!   the key cut out.
 //! - Reads: HTTP 429, 500, 502, 503, 504, timeouts and broken connections are
 //!   retried (3 times by default) with exponential backoff and jitter, never
 //!   less than half the backoff ceiling, honouring `Retry-After` (seconds, on

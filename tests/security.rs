@@ -285,6 +285,9 @@ fn no_error_quotes_a_string_of_a_json_body_it_cannot_decode() {
         }
     }
     bodies.push(format!(" \n\"{SECRET} {KEY}\""));
+    // JSON behind a byte-order mark, or behind a prefix against script inclusion.
+    bodies.push(format!("\u{feff}{text}"));
+    bodies.push(format!(")]}}',\n{text}"));
     bodies.push(format!("{text} \"{SECRET}\""));
     let server = RawServer::start(
         bodies

@@ -313,13 +313,14 @@ impl Client {
         }
     }
 
-    /// A 2xx body that cannot be decoded. One that looks like JSON is the
+    /// A 2xx body that cannot be decoded. One that may hold JSON anywhere
+    /// (a `{`, `[` or `"`, after a BOM or a prefix as well) may hold the
     /// account's data (URLs, header values): the error says where and why
     /// decoding failed, but without the string serde quotes (`invalid type:
     /// string "…", expected u32`); field names and numbers, in backquotes,
-    /// are kept. Any other body (a proxy's page) is quoted, the key cut out.
+    /// are kept. Any other body (a proxy's plain page) is quoted, the key cut out.
     fn body_error(&self, bytes: &[u8], error: serde_json::Error) -> Error {
-        let data = matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'[' | b'"'));
+        let data = bytes.iter().any(|b| matches!(b, b'{' | b'[' | b'"'));
         let text = error.to_string();
         // Syntax errors quote nothing they read. What follows a quoted string
         // is serde's last ", expected …" (from our types) and the position.
