@@ -285,11 +285,11 @@ fn api_key(file: Option<&Path>) -> Result<(String, String), Failure> {
             )),
         };
     };
-    let source = format!("the API key file {}", path.display());
+    // Never the path: a key passed as one by mistake would be printed.
+    let source = "the API key file (--api-key-file)".to_owned();
     let mut text = String::new();
     File::open(path)
         .and_then(|file| file.take(KEY_FILE_LIMIT).read_to_string(&mut text))
-        // Not the path: a key passed as one by mistake would be printed.
         .map_err(|e| Failure::Config(format!("cannot read the API key file: {e}")))?;
     match text.lines().next() {
         Some(key) if !key.is_empty() => Ok((key.to_owned(), source)),
@@ -338,6 +338,15 @@ fn client(connection: &Connection, key: String, key_source: &str) -> Result<Clie
     builder.build().map_err(|error| match &error {
         Error::InvalidApiKey { reason, .. } => {
             Failure::Config(format!("invalid API key in {key_source}: {reason}"))
+        }
+        // Where the URL came from, not the URL: it may hold credentials, or
+        // be a key pasted in its place.
+        Error::InvalidBaseUrl { reason, .. } => {
+            let source = match connection.base_url {
+                Some(_) => "--base-url",
+                None => "PARTOO_BASE_URL",
+            };
+            Failure::Config(format!("invalid base URL ({source}): {reason}"))
         }
         Error::InvalidSetting {
             name: "root certificates",

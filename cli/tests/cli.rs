@@ -476,6 +476,32 @@ fn a_key_pasted_as_an_argument_is_refused_without_being_echoed() {
             .starts_with("partoo-webhooks: unknown command (the first argument"),
         "{run:#?}"
     );
+    // In the place of the base URL, from the flag or the environment; and a
+    // base URL's credentials and query, which are not shown either.
+    let mut from_env = cli();
+    from_env.arg("list").env("PARTOO_BASE_URL", KEY);
+    let mut with_secrets = cli();
+    with_secrets.args([
+        "list",
+        "--base-url",
+        "ftp://user:pw-9f3a@h.example/v2?t=tok-51c",
+    ]);
+    let mut from_flag = cli();
+    from_flag.args(["list", "--base-url", KEY]);
+    for (mut command, source) in [
+        (from_flag, "--base-url"),
+        (from_env, "PARTOO_BASE_URL"),
+        (with_secrets, "--base-url"),
+    ] {
+        let refused = common::cli::run(&mut command);
+        assert_eq!(refused.status, 2, "{refused:#?}");
+        let expected = format!("partoo-webhooks: invalid base URL ({source}): ");
+        assert!(refused.stderr.starts_with(&expected), "{refused:#?}");
+        assert!(
+            !refused.stderr.contains("pw-9f3a") && !refused.stderr.contains("tok-51c"),
+            "{refused:#?}"
+        );
+    }
     // In the place of every other command's file.
     let url = server.url("/v2");
     let mut commands = vec![
@@ -552,6 +578,37 @@ fn the_key_file_first_line_is_the_key_and_wins_over_the_environment() {
     let run = run(list(&server, &["--api-key-file", path]).env("PARTOO_API_KEY", "other-key"));
     assert_eq!((run.status, run.stdout.lines().count()), (0, 1), "{run:#?}");
     mock.assert_calls(1);
+}
+
+#[test]
+fn a_key_file_of_an_empty_first_line_or_a_refused_key_is_named_by_its_option_not_its_path() {
+    let server = MockServer::start();
+    let mock = any_request(&server);
+    for (name, text, message) in [
+        (
+            "key-empty",
+            "\nsecond line\n",
+            "the first line of the API key file (--api-key-file) is empty",
+        ),
+        (
+            "key-spaced",
+            "a key with spaces\n",
+            "invalid API key in the API key file (--api-key-file): ",
+        ),
+    ] {
+        let file = TempFile::new(name, text);
+
+        let run = run(&mut list(&server, &["--api-key-file", file.arg()]));
+
+        assert_eq!(run.status, 2, "{run:#?}");
+        assert!(
+            run.stderr
+                .starts_with(&format!("partoo-webhooks: {message}")),
+            "{run:#?}"
+        );
+        assert!(!run.stderr.contains(file.arg()), "{run:#?}");
+    }
+    mock.assert_calls(0);
 }
 
 #[test]
