@@ -263,23 +263,18 @@ struct ShownDelete<'a> {
     url: String,
 }
 
-/// The one masking of a URL printed for people.
-fn shown_url(url: &str) -> String {
-    mask_url(url)
-}
-
 fn shown_create(create: &Create) -> ShownCreate<'_> {
     ShownCreate {
         org_id: create.org_id,
         event_type: &create.event_type,
-        url: (!create.url_is_secret).then(|| shown_url(&create.url)),
+        url: (!create.url_is_secret).then(|| mask_url(&create.url)),
         custom_headers: create.custom_headers.iter().map(|(name, _)| name).collect(),
     }
 }
 
 fn shown_update(update: &Update) -> ShownUpdate<'_> {
     let url = update.url.as_ref().map(|url| {
-        let shown = |text| (!url.secret).then(|| shown_url(text));
+        let shown = |text| (!url.secret).then(|| mask_url(text));
         ShownUrls {
             live: shown(&url.live),
             desired: shown(&url.desired),
@@ -299,7 +294,7 @@ fn shown_delete(delete: &Delete) -> ShownDelete<'_> {
         id: delete.id,
         org_id: delete.org_id,
         event_type: &delete.event_type,
-        url: shown_url(&delete.url),
+        url: mask_url(&delete.url),
     }
 }
 
@@ -399,7 +394,6 @@ impl Formatter for EscapingFormatter {
 /// What the lines say in place of a URL that holds a secret.
 const SECRET_URL: &str = "(secret, not shown)";
 
-/// The line of one change: `+ - ~ !`, then the organization and the event type.
 /// One change of a plan, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change<'a> {
@@ -439,6 +433,7 @@ fn changes(plan: &Plan) -> Vec<Change<'_>> {
     changes
 }
 
+/// The line of one change: `+ - ~ !`, then the organization and the event type.
 fn line(change: Change<'_>) -> String {
     let (org_id, event_type, _) = change.key();
     let event_type = event_type.as_str();
@@ -497,7 +492,7 @@ fn line(change: Change<'_>) -> String {
                     "none is desired"
                 }
             )
-        } // A kind of change this command does not know yet is still a line.
+        }
     }
 }
 
