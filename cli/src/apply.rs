@@ -9,7 +9,7 @@ use partoo_webhooks::Plan;
 use crate::args::ApplyArgs;
 use crate::diff::{self, Change, DiffFormat};
 use crate::text::{escape, mask_secrets};
-use crate::{compare, listing_failure, output_failure, say, stdout, term, Failure, DIFFERENCES};
+use crate::{compare, output_failure, request_failure, say, stdout, term, Failure, DIFFERENCES};
 
 /// Where a person makes what the API cannot.
 const IN_THE_APP: &str = "in Partoo's app: Settings > Integrations > Webhooks";
@@ -80,7 +80,7 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Failure> {
     written.or_else(output_failure)?;
     match applied {
         Ok(applied) => remains(&applied.remaining, &applied.writes, applied.readings),
-        Err(error) => match listing_failure(error, &compared.key_source) {
+        Err(error) => match request_failure(error, &compared.key_source) {
             Failure::Failed(message) => Err(Failure::Failed(format!(
                 "apply stopped after {}: {message}",
                 writes(done)

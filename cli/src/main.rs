@@ -171,7 +171,7 @@ fn list_webhooks(list: &ListArgs) -> Result<(), Failure> {
         let page = match next {
             None => break,
             Some(Ok(page)) => page,
-            Some(Err(error)) => return Err(listing_failure(error, &key_source)),
+            Some(Err(error)) => return Err(request_failure(error, &key_source)),
         };
         if let Err(error) = printer.page(&page.items) {
             return output_failure(error);
@@ -230,7 +230,7 @@ fn compare(
     verbose::follow_snapshot();
     let live = request.snapshot();
     verbose::end_snapshot();
-    let live = live.map_err(|error| listing_failure(error, &key_source))?;
+    let live = live.map_err(|error| request_failure(error, &key_source))?;
     let plan = Plan::new(&desired, &live);
     Ok(Compared {
         live,
@@ -407,7 +407,7 @@ fn read_limited(
 
 /// What the tool says of a failed request (a listing's or a write's), with
 /// what to do when it knows.
-fn listing_failure(error: Error, key_source: &str) -> Failure {
+fn request_failure(error: Error, key_source: &str) -> Failure {
     let fix = match (&error, error.status()) {
         (Error::InvalidSetting { name, reason, .. }, _) => {
             let flag = name.replace('_', "-");
@@ -425,11 +425,17 @@ fn listing_failure(error: Error, key_source: &str) -> Failure {
             ));
         }
         (_, Some(401)) => format!("; check the API key in {key_source}"),
-        (_, Some(403)) => "; the key's user may not list these webhooks \
-                           (a PROVIDER user's key needs --org-id)"
+        // A listing's error names its page; a write's has none, and
+        // neither --org-id nor --prefetch would change it.
+        (_, Some(403)) if error.page().is_some() => "; the key's user may not list these \
+                           webhooks (a PROVIDER user's key needs --org-id)"
+            .to_owned(),
+        (_, Some(429)) if error.page().is_some() => "; Partoo allows 300 requests per \
+                           minute per organization: try again later (a listing: with a \
+                           lower --prefetch)"
             .to_owned(),
         (_, Some(429)) => "; Partoo allows 300 requests per minute per organization: \
-                           try again later (a listing: with a lower --prefetch)"
+                           try again later"
             .to_owned(),
         (Error::NoConsistentSnapshot { .. }, _) => {
             "; try again when the webhooks are not being changed".to_owned()

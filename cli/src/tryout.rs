@@ -7,7 +7,7 @@ use partoo_webhooks::NewWebhook;
 
 use crate::args::TryoutArgs;
 use crate::text::{escape, mask_secrets};
-use crate::{connect, diff, listing_failure, output_failure, say, stdout, Failure};
+use crate::{connect, diff, output_failure, request_failure, say, stdout, Failure};
 
 pub fn run(args: &TryoutArgs) -> Result<u8, Failure> {
     let desired =
@@ -45,13 +45,14 @@ pub fn run(args: &TryoutArgs) -> Result<u8, Failure> {
             Err(error) => {
                 refused += 1;
                 // A timeout, a lost connection or a 5xx: Partoo may have sent
-                // it. A 429 comes before Partoo acts.
+                // it (a refused connection is told the same: its error cannot
+                // be told apart here). A 429 comes before Partoo acts.
                 let what = match error.is_retryable() && error.status() != Some(429) {
                     true => "not confirmed (Partoo may have sent it)",
                     false => "not sent",
                 };
                 let (Failure::Failed(message) | Failure::Config(message) | Failure::Usage(message)) =
-                    listing_failure(error, &key_source);
+                    request_failure(error, &key_source);
                 say(
                     &format!("{} ", crate::term::prefix(true)),
                     &format!("{what} {which}: {message}"),

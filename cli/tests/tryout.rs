@@ -44,11 +44,16 @@ fn declared() -> TempFile {
 }
 
 fn tryout(fake: &FakePartoo, file: &TempFile, args: &[&str]) -> Command {
+    tryout_at(&fake.url(), file, args)
+}
+
+/// `tryout` of `file` against the API at `base_url`, with `args`.
+fn tryout_at(base_url: &str, file: &TempFile, args: &[&str]) -> Command {
     let mut command = cli();
     command
         .env("HOOK_TOKEN", TOKEN)
         .env("HOOK_PATH", PATH_SECRET)
-        .args(["tryout", "--base-url", &fake.url()])
+        .args(["tryout", "--base-url", base_url])
         .args(args)
         .arg(file.path());
     command
@@ -215,12 +220,12 @@ fn a_secret_of_several_lines_echoed_in_a_failure_is_masked_whole() {
         }}));
     });
     let file = declared();
-    let mut command = cli();
-    command
-        .env("HOOK_TOKEN", TOKEN)
-        .env("HOOK_PATH", secret)
-        .args(["tryout", "--base-url", &server.url("/v2"), "--event-type"])
-        .args(["message_created", file.path().to_str().unwrap()]);
+    let mut command = tryout_at(
+        &server.url("/v2"),
+        &file,
+        &["--event-type", "message_created"],
+    );
+    command.env("HOOK_PATH", secret);
 
     let run = run(&mut command);
 
@@ -232,6 +237,32 @@ fn a_secret_of_several_lines_echoed_in_a_failure_is_masked_whole() {
     );
     assert!(!run.stderr.contains("-line-"), "{run:#?}");
     echo.assert_calls(1);
+}
+
+#[test]
+fn a_refused_write_gets_no_advice_meant_for_a_listing() {
+    let server = httpmock::MockServer::start();
+    let forbidden = server.mock(|when, then| {
+        when.path("/v2/webhooks/tryout");
+        then.status(403)
+            .json_body(json!({ "errors": { "authorization": "forbidden" } }));
+    });
+    let file = declared();
+    let mut command = tryout_at(
+        &server.url("/v2"),
+        &file,
+        &["--event-type", "message_created"],
+    );
+
+    let run = run(&mut command);
+
+    assert_eq!(run.status, 1, "{run:#?}");
+    assert!(
+        run.stderr
+            .ends_with("not sent 7 message_created: forbidden (HTTP 403): forbidden\n"),
+        "{run:#?}"
+    );
+    forbidden.assert_calls(1);
 }
 
 #[test]
