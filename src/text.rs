@@ -123,6 +123,24 @@ pub fn mask_url(url: &str) -> String {
     shown + &url[end..]
 }
 
+/// A decoder's `message` without the string it quotes. serde writes a value
+/// it could not use between `"` (`invalid type: string "…", expected u32 at
+/// line 1 column 9`), and that value may be a secret: it is left out, and
+/// what follows it (serde's last `, expected …`, or the position) is kept.
+/// Field names and numbers, which serde writes between backquotes, are kept.
+#[must_use]
+pub fn strip_quoted(message: &str) -> Cow<'_, str> {
+    let Some(cut) = message.find('"') else {
+        return Cow::Borrowed(message);
+    };
+    let rest = &message[cut..];
+    let tail = rest
+        .rfind(", expected ")
+        .or_else(|| rest.rfind(" at line "));
+    let tail = tail.map_or("", |at| &rest[at..]);
+    Cow::Owned(format!("{}{tail}", message[..cut].trim_end()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +202,31 @@ mod tests {
         ];
         for (url, expected) in cases {
             assert_eq!(mask_url(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_quoted_string_is_left_out_of_a_decoders_message_and_the_rest_kept() {
+        let cases = [
+            (
+                r#"invalid type: string "s3cret, expected u8", expected u32 at line 1 column 9"#,
+                "invalid type: string, expected u32 at line 1 column 9",
+            ),
+            (
+                r#"bad "s3cret" at line 2 column 3"#,
+                "bad at line 2 column 3",
+            ),
+            (
+                "missing field `url` at line 1 column 2",
+                "missing field `url` at line 1 column 2",
+            ),
+            (
+                "EOF while parsing a string at line 1 column 5",
+                "EOF while parsing a string at line 1 column 5",
+            ),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(strip_quoted(message), expected, "{message}");
         }
     }
 

@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use partoo_webhooks::plan::{Conflict, Create, Delete, HeaderChanges, Update};
+use partoo_webhooks::text::strip_quoted;
 use partoo_webhooks::{CustomHeaders, DesiredState, DesiredWebhook, EventType, Plan};
 use serde::{Deserialize, Serialize};
 use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
@@ -47,7 +48,8 @@ pub fn read_desired(path: &Path, org_id: Option<u64>) -> Result<DesiredState, St
             webhooks,
         }),
     }
-    .map_err(|e| format!("{INVALID}: {e}"))?;
+    // serde quotes the string it could not use: a URL or a header value.
+    .map_err(|e| format!("{INVALID}: {}", strip_quoted(&e.to_string())))?;
     for (i, webhook) in webhooks.iter_mut().enumerate() {
         let entry = format!(
             "entry {} (org {}, {})",

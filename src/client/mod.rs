@@ -14,11 +14,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
-use serde_json::{error::Category, Value};
+use serde_json::Value;
 use ureq::http::{HeaderValue, Method, Request, Uri};
 use ureq::{Agent, Body, Proxy};
 
 use crate::error::{Cause, CertificateRefused, Error};
+use crate::text::strip_quoted;
 use builder::Config;
 use retry::{after, ceiling, jittered, parse_retry_after, Backoff};
 
@@ -321,22 +322,10 @@ impl Client {
     /// are kept. Any other body (a proxy's plain page) is quoted, the key cut out.
     fn body_error(&self, bytes: &[u8], error: serde_json::Error) -> Error {
         let data = bytes.iter().any(|b| matches!(b, b'{' | b'[' | b'"'));
-        let text = error.to_string();
-        // Syntax errors quote nothing they read. What follows a quoted string
-        // is serde's last ", expected …" (from our types) and the position.
-        let (excerpt, source) = match (data, error.classify(), text.find('"')) {
-            (false, ..) => (self.clean(bytes), self.clean_cause(error)),
-            (true, Category::Data, Some(cut)) => {
-                let tail = match text[cut..].rfind(", expected ") {
-                    Some(at) => text[cut + at..].to_owned(),
-                    None => format!(" at line {} column {}", error.line(), error.column()),
-                };
-                (
-                    String::new(),
-                    format!("{}{tail}", text[..cut].trim_end()).into(),
-                )
-            }
-            (true, ..) => (String::new(), error.into()),
+        // Syntax errors quote nothing they read; data errors quote a string.
+        let (excerpt, source): (_, Cause) = match data {
+            false => (self.clean(bytes), self.clean_cause(error)),
+            true => (String::new(), strip_quoted(&error.to_string()).into()),
         };
         Error::Body {
             page: None,
