@@ -7,20 +7,14 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::fake::{FakePartoo, Fault, Hook};
-use common::{fake_builder, Sleeps, KEY};
+use common::{fake_client as client, KEY};
 use partoo_webhooks::plan::{Applied, Apply, Write};
-use partoo_webhooks::{Client, DesiredState, DesiredWebhook, Error};
+use partoo_webhooks::{DesiredState, DesiredWebhook, Error};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 const LIST: &str = "GET /v2/webhooks?per_page=100&page=1";
 const LEADS: &str = "https://crm.example.com/leads";
-
-fn client(fake: &FakePartoo) -> (Client, Sleeps) {
-    let sleeps = Sleeps::default();
-    let client = fake_builder(fake, &sleeps).build().expect("test client");
-    (client, sleeps)
-}
 
 fn hook(org_id: u64, event_type: &str, url: &str, token: Option<&str>) -> DesiredWebhook {
     let mut hook = DesiredWebhook::new(org_id, event_type.parse().unwrap(), url);

@@ -412,8 +412,8 @@ fn a_retry_after_met_by_every_page_in_flight_holds_back_every_request_and_is_wai
         [1, 2, 2, 3, 3, 4, 4, 5, 5],
         "one retry per page"
     );
-    // The first five requests are the five pages: none waited for a deadline
-    // that no 429 had set yet.
+    // The five requests sent before any 429 (the server holds them until
+    // then) are the five pages, each once.
     let mut first = first;
     first.sort_unstable();
     assert_eq!(first, [1, 2, 3, 4, 5], "{:?}", server.arrivals());

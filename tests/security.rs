@@ -7,7 +7,7 @@ mod common;
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
 
-use common::raw::{self, failure, RawServer, Step};
+use common::raw::{self, client_of, failure, RawServer, Step};
 use common::{assert_no_key_piece, builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
 use partoo_webhooks::{Client, Error};
@@ -294,7 +294,7 @@ fn no_error_quotes_a_string_of_a_json_body_it_cannot_decode() {
             .iter()
             .map(|b| Step::Send(raw::response(200, &[], b.as_bytes()))),
     );
-    let client = builder_of(&server);
+    let client = client_of(&server);
 
     let mut failed = 0;
     for body in &bodies {
@@ -348,16 +348,6 @@ fn leaves(value: &serde_json::Value, at: String) -> Vec<String> {
         all.extend(leaves(child, pointer));
     }
     all
-}
-
-/// A client of a raw server that does not retry.
-fn builder_of(server: &RawServer) -> Client {
-    Client::builder()
-        .api_key(KEY)
-        .base_url(server.base_url())
-        .max_retries(0)
-        .build()
-        .unwrap()
 }
 
 #[test]

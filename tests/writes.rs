@@ -9,19 +9,13 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use common::fake::{FakePartoo, Fault};
-use common::{assert_no_key_piece, fake_builder, Sleeps, KEY};
+use common::{assert_no_key_piece, fake_builder, fake_client as client, Sleeps, KEY};
 use partoo_webhooks::{
     Client, CustomHeaders, Error, EventType, NewWebhook, WebhookItem, WebhookUpdate,
 };
 use serde_json::json;
 
 const LEADS: &str = "https://crm.example.com/leads";
-
-fn client(fake: &FakePartoo) -> (Client, Sleeps) {
-    let sleeps = Sleeps::default();
-    let client = fake_builder(fake, &sleeps).build().expect("test client");
-    (client, sleeps)
-}
 
 /// The failures after which a write may have been applied: never resent.
 const MAY_HAVE_APPLIED: [Fault; 4] = [

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::cli::{cli, jsonl_ids, run, with_stdout_closed};
 use common::temp::TempFile;
-use common::{mock_page, page, webhook, KEY, PATH};
+use common::{any_request, mock_page, page, webhook, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::{json, Value};
@@ -24,14 +24,6 @@ fn list(server: &MockServer, args: &[&str]) -> Command {
         .args(["list", "--base-url", &server.url("/v2")])
         .args(args);
     command
-}
-
-/// Answers any request; tests of errors caught before a request expect 0 calls.
-fn any_request(server: &MockServer) -> Mock<'_> {
-    server.mock(|when, then| {
-        when.any_request();
-        then.status(500);
-    })
 }
 
 /// Two pages of `--per-page 2`: a known and an unknown event type, custom

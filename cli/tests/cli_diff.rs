@@ -8,7 +8,7 @@ use std::process::Command;
 
 use common::cli::Run;
 use common::temp::TempFile as DesiredFile;
-use common::{KEY, PATH};
+use common::{any_request, KEY, PATH};
 use httpmock::prelude::*;
 use httpmock::Mock;
 use serde_json::{json, Value};
@@ -86,14 +86,6 @@ fn page_mock(
         if let Some(times) = times {
             then.up_to_n_times(times);
         }
-    })
-}
-
-/// Answers any request; tests of errors caught before a request expect 0 calls.
-fn any_request(server: &MockServer) -> Mock<'_> {
-    server.mock(|when, then| {
-        when.any_request();
-        then.status(500);
     })
 }
 

@@ -81,3 +81,10 @@ pub fn fake_builder(fake: &fake::FakePartoo, sleeps: &Sleeps) -> ClientBuilder {
             reopen();
         })
 }
+
+/// A client of `fake` as [`fake_builder`] makes it, and the waits it records.
+pub fn fake_client(fake: &fake::FakePartoo) -> (Client, Sleeps) {
+    let sleeps = Sleeps::default();
+    let client = fake_builder(fake, &sleeps).build().expect("test client");
+    (client, sleeps)
+}

@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use partoo_webhooks::Error;
+use partoo_webhooks::{Client, Error};
 use serde_json::Value;
 
-use super::assert_no_key_piece;
+use super::{assert_no_key_piece, KEY};
 
 /// How often blocked loops look at the stop flag.
 const POLL: Duration = Duration::from_millis(1);
@@ -430,4 +430,16 @@ pub fn failure<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
     let error = result.expect_err("the call should fail");
     assert_key_hidden(&error);
     error
+}
+
+/// A client of `server` with the test key that does not retry, so that each
+/// step of a script answers one call.
+pub fn client_of(server: &RawServer) -> Client {
+    Client::builder()
+        .api_key(KEY)
+        .base_url(server.base_url())
+        .max_retries(0)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
 }

@@ -15,6 +15,7 @@ pub mod temp;
 #[allow(unused_imports)] // each test file uses a different part
 pub use api::{assert_no_key_piece, mock_page, page, webhook, KEY, PATH};
 
+use httpmock::{Mock, MockServer};
 use serde_json::Value;
 
 /// Where the library's `https.rs`, shared with these tests, finds
@@ -32,4 +33,12 @@ pub fn json_response(status: u16, body: &Value) -> Vec<u8> {
         body.len()
     )
     .into_bytes()
+}
+
+/// Answers any request; tests of errors caught before a request expect 0 calls.
+pub fn any_request(server: &MockServer) -> Mock<'_> {
+    server.mock(|when, then| {
+        when.any_request();
+        then.status(500);
+    })
 }
