@@ -1,6 +1,7 @@
 //! `diff`: the desired-state file read and checked, and the plan printed.
 //! The comparison itself is the library's [`Plan`].
 
+use std::borrow::Cow;
 use std::env::{self, VarError};
 use std::fs;
 use std::io::{self, Read, Write};
@@ -190,7 +191,7 @@ pub fn print(out: &mut impl Write, plan: &Plan, format: DiffFormat, color: bool)
                 deletes: plan.deletes.iter().map(shown_delete).collect(),
                 conflicts: &plan.conflicts,
             };
-            let formatter = EscapingFormatter(PrettyFormatter::new(), String::new());
+            let formatter = EscapingFormatter(PrettyFormatter::new(), String::new(), false);
             shown.serialize(&mut serde_json::Serializer::with_formatter(
                 &mut *out, formatter,
             ))?;
@@ -305,7 +306,8 @@ fn shown_delete(delete: &Delete) -> ShownDelete<'_> {
 /// as a `\u` escape (serde_json escapes the C0 controls itself, but not DEL,
 /// C1 controls, bidi controls or U+2028). A string is held whole until it
 /// ends, so that a secret is found even where serde_json's own escapes cut it.
-struct EscapingFormatter(PrettyFormatter<'static>, String);
+/// Keys are the tool's own names, never masked: a short secret would break them.
+struct EscapingFormatter(PrettyFormatter<'static>, String, bool);
 
 impl Formatter for EscapingFormatter {
     fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
@@ -342,7 +344,11 @@ impl Formatter for EscapingFormatter {
     }
 
     fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        for c in mask_secrets(&self.1).chars() {
+        let text = match self.2 {
+            true => Cow::Borrowed(self.1.as_str()),
+            false => mask_secrets(&self.1),
+        };
+        for c in text.chars() {
             match c {
                 '"' | '\\' => write!(writer, "\\{c}")?,
                 c if needs_escape(c) => {
@@ -381,10 +387,12 @@ impl Formatter for EscapingFormatter {
     }
 
     fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.2 = true;
         self.0.begin_object_key(w, first)
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.2 = false;
         self.0.begin_object_value(w)
     }
 

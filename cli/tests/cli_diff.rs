@@ -656,6 +656,30 @@ fn secrets_in_a_url_are_read_from_the_environment_and_in_sync_exit_0() {
     mock.assert_calls(1);
 }
 
+/// A secret of one letter is masked in every value, as CI systems mask
+/// theirs; the JSON's keys, the tool's own names, stay whole and parse.
+#[test]
+fn a_short_secret_masks_values_but_leaves_the_json_keys_whole() {
+    let server = MockServer::start();
+    let mock = serve(&server, account());
+    let mut desired = in_sync();
+    desired.push(json!({ "org_id": 7, "event_type": "message_created",
+                         "url": "https://hooks.example.com/${SHORT_SECRET}" }));
+    let file = DesiredFile::json("short-secret", &desired);
+
+    let run = run(diff(&server, &file, &["--format", "json"]).env("SHORT_SECRET", "e"));
+
+    assert_eq!(run.status, 3, "{run:#?}");
+    let plan: Value = serde_json::from_str(&run.stdout).expect("one JSON document");
+    let create = &plan["creates"][0];
+    assert_eq!(create["event_type"], "m***ssag***_cr***at***d", "{plan:#}");
+    assert_eq!(create["url"], Value::Null, "{plan:#}");
+    for key in ["updates", "deletes", "conflicts"] {
+        assert_eq!(plan[key], json!([]), "{plan:#}");
+    }
+    mock.assert_calls(1);
+}
+
 #[test]
 fn a_url_with_secrets_that_differs_exits_3_printing_neither_url() {
     let server = MockServer::start();
