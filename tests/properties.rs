@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
-use common::raw::{self, assert_key_hidden, client_of, RawServer, Step};
+use common::raw::{self, assert_key_hidden, client_at, RawServer, Step};
 use common::workers::prefetch_threads_settled;
 use common::{page, Sleeps, KEY};
 use partoo_webhooks::{Client, Error, WebhookItem};
@@ -417,7 +417,7 @@ proptest! {
 
         // items(): the whole listing.
         let server = serve(&answers, 1);
-        let request = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch);
+        let request = client_at(server.base_url()).list_webhooks().per_page(per_page).prefetch(prefetch);
         let mut items = request.items();
         let (listed, errors, ended) = drain(&mut items, calls);
         let ids: Vec<u64> = listed.iter().map(|item| item.id).collect();
@@ -431,7 +431,7 @@ proptest! {
 
         // pages(): the same contract, page by page.
         let server = serve(&answers, 1);
-        let mut pages = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch).pages();
+        let mut pages = client_at(server.base_url()).list_webhooks().per_page(per_page).prefetch(prefetch).pages();
         let (listed, errors, ended) = drain(&mut pages, calls);
         let ids: Vec<u64> = listed.iter().flat_map(|p| p.items.iter().map(|item| item.id)).collect();
         assert_well_ended(&ids, &errors, ended)?;
@@ -446,7 +446,7 @@ proptest! {
         // limit used to turn the end check off) an Ok end means exactly
         // min(limit, count) items.
         let server = serve(&answers, 1);
-        let request = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch);
+        let request = client_at(server.base_url()).list_webhooks().per_page(per_page).prefetch(prefetch);
         let mut limited = request.limit(limit).items();
         let (listed, errors, ended) = drain(&mut limited, calls);
         let ids: Vec<u64> = listed.iter().map(|item| item.id).collect();
@@ -462,7 +462,7 @@ proptest! {
         // Dropped mid-way: returns, and no request starts after it beyond
         // those already in flight.
         let server = serve(&answers, 1);
-        let mut items = client_of(&server).list_webhooks().per_page(per_page).prefetch(prefetch).items();
+        let mut items = client_at(server.base_url()).list_webhooks().per_page(per_page).prefetch(prefetch).items();
         let taken = items.by_ref().take(stop_after).count();
         drop(items);
         prop_assert!(taken <= stop_after);
@@ -472,7 +472,7 @@ proptest! {
         // the count its pages agreed on.
         let passes = 3;
         let server = serve(&answers, passes);
-        let snapshot = client_of(&server)
+        let snapshot = client_at(server.base_url())
             .list_webhooks()
             .per_page(per_page)
             .prefetch(prefetch)
@@ -555,7 +555,7 @@ proptest! {
         ],
     ) {
         let server = RawServer::start(vec![Step::Send(raw::response(200, &[], &body)); 8]);
-        let client = client_of(&server);
+        let client = client_at(server.base_url());
 
         let sent = client.list_webhooks().send();
         let (ids, errors, ended) = drain(&mut client.list_webhooks().items().map(|r| r.map(|i| i.id)), 10_000);
@@ -792,15 +792,7 @@ proptest! {
         prefetch in prop_oneof![Just(0usize), 1usize..=3],
     ) {
         let _serial = serial();
-        let client = |server: &ShiftingServer| {
-            Client::builder()
-                .api_key(KEY)
-                .base_url(server.base_url())
-                .max_retries(0)
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap()
-        };
+        let client = |server: &ShiftingServer| client_at(server.base_url());
 
         // items(): within the bound; an Ok end is exactly `count` items.
         let server = ShiftingServer::start(initial, changes.clone());

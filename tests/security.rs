@@ -7,7 +7,7 @@ mod common;
 use std::sync::Mutex;
 use std::thread::{self, ThreadId};
 
-use common::raw::{self, client_of, failure, RawServer, Step};
+use common::raw::{self, client_at, failure, RawServer, Step};
 use common::{assert_no_key_piece, builder, client, mock_page, page, Sleeps, KEY, PATH};
 use httpmock::prelude::*;
 use partoo_webhooks::{Client, Error};
@@ -294,7 +294,7 @@ fn no_error_quotes_a_string_of_a_json_body_it_cannot_decode() {
             .iter()
             .map(|b| Step::Send(raw::response(200, &[], b.as_bytes()))),
     );
-    let client = client_of(&server);
+    let client = client_at(server.base_url());
 
     let mut failed = 0;
     for body in &bodies {

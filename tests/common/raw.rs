@@ -432,12 +432,12 @@ pub fn failure<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
     error
 }
 
-/// A client of `server` with the test key that does not retry, so that each
-/// step of a script answers one call.
-pub fn client_of(server: &RawServer) -> Client {
+/// A client of the server at `base_url` with the test key that does not
+/// retry, so that each step of a script answers one call.
+pub fn client_at(base_url: String) -> Client {
     Client::builder()
         .api_key(KEY)
-        .base_url(server.base_url())
+        .base_url(base_url)
         .max_retries(0)
         .timeout(Duration::from_secs(5))
         .build()
