@@ -222,7 +222,7 @@ pub fn write_lines(
 }
 
 /// The plan as `diff` shows it, in JSON and in its lines: custom headers by
-/// name only, URLs through [`shown_url`], and no URL where the desired one is
+/// name only, URLs through [`mask_url`], and no URL where the desired one is
 /// secret (nor the account's URL it is compared with).
 #[derive(Serialize)]
 struct ShownPlan<'a> {
